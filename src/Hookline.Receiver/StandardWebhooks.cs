@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Hookline.Receiver;
+
+/// <summary>
+/// The Standard Webhooks scheme (<c>webhook-id</c>, <c>webhook-timestamp</c>, <c>webhook-signature</c>):
+/// <c>v1,</c> + base64 HMAC-SHA256 of <c>"{id}.{timestamp}.{body}"</c>.
+/// </summary>
+public static class StandardWebhooks
+{
+    /// <summary>Header carrying the message id (<c>evt_…</c>).</summary>
+    public const string IdHeader = "webhook-id";
+
+    /// <summary>Header carrying the send time in Unix seconds.</summary>
+    public const string TimestampHeader = "webhook-timestamp";
+
+    /// <summary>Header carrying one or more space-separated <c>v1,&lt;base64&gt;</c> signatures.</summary>
+    public const string SignatureHeader = "webhook-signature";
+
+    /// <summary>The prefix of secrets whose remainder is the base64 of the key bytes.</summary>
+    public const string SecretPrefix = "whsec_";
+
+    /// <summary>
+    /// The HMAC key for <paramref name="secret"/>: the base64-decoded remainder of a <c>whsec_</c> secret,
+    /// else the UTF-8 bytes of the whole string.
+    /// </summary>
+    public static byte[] KeyFromSecret(string secret)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(secret);
+        if (secret.StartsWith(SecretPrefix, StringComparison.Ordinal))
+        {
+            var rest = secret.AsSpan(SecretPrefix.Length);
+            var buffer = new byte[(rest.Length * 3 / 4) + 3];
+            if (Convert.TryFromBase64Chars(rest, buffer, out var written) && written > 0)
+            {
+                return buffer.AsSpan(0, written).ToArray();
+            }
+        }
+
+        return Encoding.UTF8.GetBytes(secret);
+    }
+
+    /// <summary>Computes the <c>webhook-signature</c> header value (<c>v1,&lt;base64&gt;</c>).</summary>
+    public static string Sign(string messageId, long timestamp, ReadOnlySpan<byte> body, string secret)
+        => Sign(messageId, timestamp, body, KeyFromSecret(secret));
+
+    /// <summary>Computes the <c>webhook-signature</c> header value with an already derived key.</summary>
+    public static string Sign(string messageId, long timestamp, ReadOnlySpan<byte> body, ReadOnlySpan<byte> key)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(messageId);
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        ComputeMac(messageId, timestamp, body, key, mac);
+        return "v1," + Convert.ToBase64String(mac);
+    }
+
+    internal static void ComputeMac(string messageId, long timestamp, ReadOnlySpan<byte> body, ReadOnlySpan<byte> key, Span<byte> mac)
+    {
+        var prefix = Encoding.UTF8.GetBytes(messageId + "." + timestamp.ToString(CultureInfo.InvariantCulture) + ".");
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+        hmac.AppendData(prefix);
+        hmac.AppendData(body);
+        hmac.GetHashAndReset(mac);
+    }
+}
