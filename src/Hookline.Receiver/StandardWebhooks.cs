@@ -8,7 +8,7 @@ namespace Hookline.Receiver;
 /// The Standard Webhooks scheme (<c>webhook-id</c>, <c>webhook-timestamp</c>, <c>webhook-signature</c>):
 /// <c>v1,</c> + base64 HMAC-SHA256 of <c>"{id}.{timestamp}.{body}"</c>.
 /// </summary>
-public static class StandardWebhooks
+public static partial class StandardWebhooks
 {
     /// <summary>Header carrying the message id (<c>evt_…</c>).</summary>
     public const string IdHeader = "webhook-id";
@@ -56,8 +56,15 @@ public static class StandardWebhooks
     }
 
     internal static void ComputeMac(string messageId, long timestamp, ReadOnlySpan<byte> body, ReadOnlySpan<byte> key, Span<byte> mac)
+        => ComputeMac(messageId, timestamp.ToString(CultureInfo.InvariantCulture), body, key, mac);
+
+    /// <summary>
+    /// The MAC over <c>"{id}.{timestamp}.{body}"</c>, with the timestamp as the exact text of the header: a
+    /// receiver signs what it was sent, not a re-formatting of it.
+    /// </summary>
+    internal static void ComputeMac(string messageId, string timestamp, ReadOnlySpan<byte> body, ReadOnlySpan<byte> key, Span<byte> mac)
     {
-        var prefix = Encoding.UTF8.GetBytes(messageId + "." + timestamp.ToString(CultureInfo.InvariantCulture) + ".");
+        var prefix = Encoding.UTF8.GetBytes(messageId + "." + timestamp + ".");
         using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
         hmac.AppendData(prefix);
         hmac.AppendData(body);

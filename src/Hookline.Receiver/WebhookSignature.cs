@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -17,7 +18,7 @@ public static class WebhookSignature
     {
         ArgumentException.ThrowIfNullOrEmpty(secret);
         Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body, mac);
+        ComputeMac(body, Encoding.UTF8.GetBytes(secret), mac);
         return Convert.ToHexStringLower(mac);
     }
 
@@ -29,20 +30,51 @@ public static class WebhookSignature
     public static bool Verify(ReadOnlySpan<byte> body, string? signature, string secret)
     {
         ArgumentException.ThrowIfNullOrEmpty(secret);
-        if (signature is null || signature.Length != HMACSHA256.HashSizeInBytes * 2)
-        {
-            return false;
-        }
+        return VerifyCore(body, signature, new ReadOnlySpan<string>(in secret));
+    }
 
+    /// <summary>
+    /// Tells whether <paramref name="signature"/> is the signature of <paramref name="body"/> under any of
+    /// <paramref name="secrets"/>, for instance the new and the old secret while one is being rotated. Each
+    /// comparison takes the same time wherever the first difference is. Upper-case hex is accepted; anything
+    /// that is not 64 hex characters is not a signature.
+    /// </summary>
+    /// <param name="body">The raw request body, exactly as received.</param>
+    /// <param name="signature">The <c>X-Razorpay-Signature</c> header.</param>
+    /// <param name="secrets">The candidate secrets; at least one, none empty.</param>
+    public static bool Verify(ReadOnlySpan<byte> body, string? signature, IEnumerable<string> secrets)
+    {
+        var list = CandidateSecrets.From(secrets, nameof(secrets));
+        return VerifyCore(body, signature, list);
+    }
+
+    /// <summary>Decodes a signature of exactly 64 hex characters, either case.</summary>
+    internal static bool TryParseHex(ReadOnlySpan<char> signature, Span<byte> mac)
+        => signature.Length == mac.Length * 2
+            && Convert.FromHexString(signature, mac, out _, out var written) == OperationStatus.Done
+            && written == mac.Length;
+
+    internal static void ComputeMac(ReadOnlySpan<byte> body, ReadOnlySpan<byte> key, Span<byte> mac)
+        => HMACSHA256.HashData(key, body, mac);
+
+    private static bool VerifyCore(ReadOnlySpan<byte> body, string? signature, ReadOnlySpan<string> secrets)
+    {
         Span<byte> given = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        if (Convert.FromHexString(signature, given, out _, out var written) != System.Buffers.OperationStatus.Done
-            || written != given.Length)
+        if (signature is null || !TryParseHex(signature, given))
         {
             return false;
         }
 
         Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body, expected);
-        return CryptographicOperations.FixedTimeEquals(expected, given);
+        foreach (var secret in secrets)
+        {
+            ComputeMac(body, Encoding.UTF8.GetBytes(secret), expected);
+            if (CryptographicOperations.FixedTimeEquals(expected, given))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -1,0 +1,10 @@
+using System.CommandLine;
+using Hookline.Cli;
+
+var root = new RootCommand("Hookline: signed, retried, logged webhook delivery.")
+{
+    ServeCommand.Create(),
+    MigrateCommand.Create(),
+};
+
+return await root.Parse(args).InvokeAsync();

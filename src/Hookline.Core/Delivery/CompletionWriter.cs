@@ -1,0 +1,104 @@
+using System.Threading.Channels;
+using Hookline.Core.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Hookline.Core.Delivery;
+
+/// <summary>
+/// Writes attempt results in batches: one transaction (one fsync on SQLite) for everything that finished
+/// since the last write. A failed write is retried with the same batch; until it lands the deliveries stay
+/// leased, so if this process dies they are attempted again by whoever takes the expired lease.
+/// </summary>
+internal sealed partial class CompletionWriter(
+    IDeliveryStore store,
+    IOptions<DeliveryOptions> options,
+    TimeProvider time,
+    ILogger<CompletionWriter> logger)
+{
+    private const int MaxBatch = 1024;
+    private readonly Channel<Completion> _pending = Channel.CreateUnbounded<Completion>(new UnboundedChannelOptions { SingleReader = true });
+    private long _written;
+    private long _discarded;
+
+    public long Written => Interlocked.Read(ref _written);
+
+    public long Discarded => Interlocked.Read(ref _discarded);
+
+    /// <summary>Raised after each written batch with the webhooks that batch disabled.</summary>
+    public event Action<IReadOnlyList<string>>? WebhooksDisabled;
+
+    public void Add(Completion completion) => _pending.Writer.TryWrite(completion);
+
+    public void Complete() => _pending.Writer.TryComplete();
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var batch = new List<Completion>(MaxBatch);
+        var reader = _pending.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(cancellationToken))
+            {
+                while (batch.Count < MaxBatch && reader.TryRead(out var completion))
+                {
+                    batch.Add(completion);
+                }
+
+                await WriteAsync(batch, cancellationToken);
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task WriteAsync(List<Completion> batch, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                var report = await store.CompleteAsync(new CompletionBatch(batch, time.GetUtcNow(), options.Value.DisableAfter), CancellationToken.None);
+                Interlocked.Add(ref _written, report.Applied);
+                if (report.Discarded > 0)
+                {
+                    Interlocked.Add(ref _discarded, report.Discarded);
+                    Log.StaleResultsDiscarded(logger, report.Discarded);
+                }
+
+                foreach (var webhookId in report.DisabledWebhooks)
+                {
+                    Log.WebhookDisabled(logger, webhookId);
+                }
+
+                if (report.DisabledWebhooks.Count > 0)
+                {
+                    WebhooksDisabled?.Invoke(report.DisabledWebhooks);
+                }
+
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log.WriteFailed(logger, e, batch.Count, delay);
+                await Task.Delay(delay, time, cancellationToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(2001, LogLevel.Information, "Discarded {Count} results of deliveries whose lease had passed to another worker")]
+        public static partial void StaleResultsDiscarded(ILogger logger, int count);
+
+        [LoggerMessage(2002, LogLevel.Warning, "Webhook {WebhookId} disabled after failing for the whole disable window")]
+        public static partial void WebhookDisabled(ILogger logger, string webhookId);
+
+        [LoggerMessage(2003, LogLevel.Error, "Could not record {Count} attempt results; retrying in {Delay}")]
+        public static partial void WriteFailed(ILogger logger, Exception exception, int count, TimeSpan delay);
+    }
+}

@@ -1,0 +1,190 @@
+using System.Threading.Channels;
+using Hookline.Core.Events;
+using Hookline.Core.Secrets;
+using Hookline.Core.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Hookline.Core.Delivery;
+
+/// <summary>
+/// The worker: leases due deliveries from the store in batches, runs them through <see cref="DeliveryLanes"/>,
+/// and hands results to the <see cref="CompletionWriter"/>. Fresh deliveries skip the store round trip:
+/// ingestion inserts them already leased to this worker (<see cref="GrantForIngestion"/>) and passes them
+/// in memory (<see cref="Accept"/>), so they go out within milliseconds of the commit.
+/// </summary>
+internal sealed partial class Dispatcher : BackgroundService
+{
+    private readonly IDeliveryStore _store;
+    private readonly WebhookSender _sender;
+    private readonly RetrySchedule _schedule;
+    private readonly SecretProtector _protector;
+    private readonly CompletionWriter _writer;
+    private readonly DeliveryOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<Dispatcher> _logger;
+    private readonly DeliveryLanes _lanes;
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly int _holdLimit;
+    private volatile bool _accepting;
+
+    public Dispatcher(
+        IDeliveryStore store,
+        WebhookSender sender,
+        RetrySchedule schedule,
+        SecretProtector protector,
+        CompletionWriter writer,
+        IOptions<DeliveryOptions> options,
+        TimeProvider time,
+        ILogger<Dispatcher> logger)
+    {
+        _store = store;
+        _sender = sender;
+        _schedule = schedule;
+        _protector = protector;
+        _writer = writer;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        _lanes = new DeliveryLanes(_options.MaxConcurrency, _options.MaxConcurrencyPerWebhook, RunAttemptAsync);
+        // Hold at most two rounds of work: enough to keep every slot busy, few enough that nothing held
+        // waits long enough for its lease to run out.
+        _holdLimit = _options.MaxConcurrency * 2;
+        Owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Ids.RandomString(6)}";
+    }
+
+    /// <summary>This worker's name in lease columns.</summary>
+    public string Owner { get; }
+
+    public int Held => _lanes.Count;
+
+    /// <summary>Looks for due work now instead of at the next poll.</summary>
+    public void Wake() => _wake.Writer.TryWrite(true);
+
+    /// <summary>A lease for deliveries about to be ingested, or null when this worker is already full.</summary>
+    public LeaseGrant? GrantForIngestion()
+        => _accepting && _lanes.Count < _holdLimit ? new LeaseGrant(Owner, _time.GetUtcNow() + _options.LeaseDuration) : null;
+
+    public void Accept(IReadOnlyList<LeasedDelivery> deliveries)
+    {
+        if (deliveries.Count > 0)
+        {
+            _lanes.Enqueue(deliveries);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var writing = _writer.RunAsync(CancellationToken.None);
+        _accepting = true;
+        Log.Started(_logger, Owner, _options.MaxConcurrency, _options.MaxConcurrencyPerWebhook);
+        try
+        {
+            await PollAsync(stoppingToken);
+        }
+        finally
+        {
+            _accepting = false;
+            await DrainAsync();
+            _writer.Complete();
+            await writing;
+        }
+    }
+
+    private async Task PollAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var room = Math.Min(_holdLimit - _lanes.Count, _options.LeaseBatchSize);
+            var full = false;
+            if (room > 0)
+            {
+                try
+                {
+                    var leased = await _store.LeaseDueAsync(
+                        new LeaseRequest(Owner, _time.GetUtcNow(), _options.LeaseDuration, room, _options.MaxConcurrencyPerWebhook, _lanes.Saturated()),
+                        stoppingToken);
+                    _lanes.Enqueue(leased);
+                    full = leased.Count == room;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Log.LeaseFailed(_logger, e);
+                }
+            }
+
+            if (!full)
+            {
+                await WaitForWorkAsync(stoppingToken);
+            }
+        }
+    }
+
+    private async Task WaitForWorkAsync(CancellationToken stoppingToken)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var timer = Task.Delay(_options.PollInterval, _time, wait.Token);
+        var woken = _wake.Reader.WaitToReadAsync(wait.Token).AsTask();
+        await Task.WhenAny(timer, woken);
+        await wait.CancelAsync();
+        _wake.Reader.TryRead(out _);
+    }
+
+    private async Task DrainAsync()
+    {
+        // Let in-flight attempts finish (each is bounded by the attempt timeout) so their results are recorded;
+        // queued ones are left to their leases.
+        var deadline = _time.GetUtcNow() + _options.Timeout + TimeSpan.FromSeconds(1);
+        while (_lanes.InFlight > 0 && _time.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time);
+        }
+    }
+
+    private async Task RunAttemptAsync(LeasedDelivery delivery)
+    {
+        try
+        {
+            var now = _time.GetUtcNow();
+            if (now >= delivery.LeaseExpiresAt)
+            {
+                // Waited so long the lease may belong to someone else now: do not send, let the store decide.
+                return;
+            }
+
+            var attemptNumber = delivery.AttemptsMade + 1;
+            if (now > _schedule.Deadline(delivery.EventCreatedAt))
+            {
+                _writer.Add(new Completion(delivery.Id, delivery.WebhookId, delivery.LeaseToken, attemptNumber, delivery.Trigger, now, null, null));
+                return;
+            }
+
+            var secret = delivery.SecretCiphertext is null ? null : _protector.Unprotect(delivery.SecretCiphertext, delivery.AccountId, delivery.WebhookId);
+            var outcome = await _sender.SendAsync(new OutgoingRequest(delivery.Url, delivery.EventId, delivery.Body, secret), CancellationToken.None);
+            var next = _schedule.Next(attemptNumber, outcome, _time.GetUtcNow(), delivery.EventCreatedAt);
+            _writer.Add(new Completion(delivery.Id, delivery.WebhookId, delivery.LeaseToken, attemptNumber, delivery.Trigger, now, outcome, next));
+            if (next is { } due && due - _time.GetUtcNow() < _options.PollInterval)
+            {
+                Wake();
+            }
+        }
+        catch (Exception e)
+        {
+            // A bug or an undecryptable secret: the lease expires and the delivery comes back; log loudly.
+            Log.AttemptCrashed(_logger, e, delivery.Id);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1001, LogLevel.Information, "Dispatcher {Owner} started: {MaxConcurrency} attempts in flight at most, {PerWebhook} per webhook")]
+        public static partial void Started(ILogger logger, string owner, int maxConcurrency, int perWebhook);
+
+        [LoggerMessage(1002, LogLevel.Error, "Leasing due deliveries failed; will retry at the next poll")]
+        public static partial void LeaseFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(1003, LogLevel.Error, "Attempt of delivery {DeliveryId} failed unexpectedly; it will be retried when its lease expires")]
+        public static partial void AttemptCrashed(ILogger logger, Exception exception, string deliveryId);
+    }
+}

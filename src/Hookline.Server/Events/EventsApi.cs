@@ -1,0 +1,108 @@
+using System.Text.Json;
+using Hookline.Core.Events;
+using Hookline.Core.Storage;
+using Hookline.Server.Api;
+using Hookline.Server.Auth;
+using Hookline.Server.Deliveries;
+using Hookline.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Hookline.Server.Events;
+
+internal static class EventsApi
+{
+    public const string IdempotencyHeader = "Idempotency-Key";
+
+    public static RouteGroupBuilder MapIngestionApi(this RouteGroupBuilder platform)
+    {
+        platform.MapPost("/events", IngestOneAsync);
+        platform.MapPost("/events/batch", IngestBatchAsync);
+        return platform;
+    }
+
+    public static RouteGroupBuilder MapEventsApi(this RouteGroupBuilder merchant)
+    {
+        merchant.MapGet("/events/{id}", GetAsync);
+        return merchant;
+    }
+
+    private static async Task<IResult> IngestOneAsync(HttpRequest request, Ingestion ingestion, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
+    {
+        var key = IdempotencyKey(request);
+        var raw = await BodyReader.ReadAsync(request, limits.Value.MaxRequestBytes, cancellationToken);
+        var evt = ingestion.Parse(RequestObject.ParseElement(raw), "", ingestion.Now());
+        var result = await ingestion.IngestAsync([evt], key, Ingestion.RequestHash(request.Path, raw), cancellationToken);
+        return Answer(result, request, r => IngestedView.From(r.Events[0], evt));
+    }
+
+    private static async Task<IResult> IngestBatchAsync(HttpRequest request, Ingestion ingestion, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
+    {
+        var key = IdempotencyKey(request);
+        var raw = await BodyReader.ReadAsync(request, limits.Value.MaxRequestBytes, cancellationToken);
+        var root = RequestObject.Parse(raw, "events");
+        if (root.Element("events") is not { ValueKind: JsonValueKind.Array } array || array.GetArrayLength() == 0)
+        {
+            throw ApiException.BadRequest("The events field must be a non-empty array.", "events");
+        }
+
+        if (array.GetArrayLength() > limits.Value.MaxBatchEvents)
+        {
+            throw ApiException.BadRequest($"A batch holds at most {limits.Value.MaxBatchEvents} events.", "events");
+        }
+
+        var now = ingestion.Now();
+        var events = array.EnumerateArray().Select((e, i) => ingestion.Parse(e, $"events[{i}].", now)).ToList();
+        var result = await ingestion.IngestAsync(events, key, Ingestion.RequestHash(request.Path, raw), cancellationToken);
+        return Answer(result, request, r => new Collection<IngestedView>([.. r.Events.Select((e, i) => IngestedView.From(e, events[i]))]));
+    }
+
+    private static IResult Answer<T>(IngestResult result, HttpRequest request, Func<IngestResult, T> view)
+    {
+        switch (result.Status)
+        {
+            case IngestStatus.IdempotencyConflict:
+                throw new ApiException(409, "This Idempotency-Key was already used with a different request body.", IdempotencyHeader, "idempotency_conflict");
+            case IngestStatus.UnknownAccount:
+                throw ApiException.BadRequest($"The account {result.UnknownAccountId} does not exist.", "account_id");
+            case IngestStatus.Replayed:
+                request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
+                break;
+        }
+
+        return Results.Json(view(result), ApiJson.Options, statusCode: 201);
+    }
+
+    private static string? IdempotencyKey(HttpRequest request)
+    {
+        if (!request.Headers.TryGetValue(IdempotencyHeader, out var values))
+        {
+            return null;
+        }
+
+        var key = values.ToString();
+        return values.Count == 1 && key.Length is > 0 and <= 255 && key.All(c => c is > ' ' and <= '~')
+            ? key
+            : throw ApiException.BadRequest("The Idempotency-Key header must be 1 to 255 printable ASCII characters without spaces.", IdempotencyHeader);
+    }
+
+    private static async Task<IResult> GetAsync(string id, Merchant merchant, IEventStore store, CancellationToken cancellationToken)
+    {
+        var stored = await store.GetEventAsync(merchant.AccountId, merchant.Mode, id, cancellationToken) ?? throw ApiException.NotFound();
+        var deliveries = await store.ListEventDeliveriesAsync(stored.Id, cancellationToken);
+        using var envelope = JsonDocument.Parse(stored.Body);
+        return Results.Json(
+            new EventView(stored.Id, "event", stored.Name, stored.Mode, ApiJson.Seconds(stored.CreatedAt), envelope.RootElement.Clone(), [.. deliveries.Select(DeliveryView.From)]),
+            ApiJson.Options);
+    }
+
+    private sealed record EventView(string Id, string Entity, string Event, string Mode, long CreatedAt, JsonElement Envelope, IReadOnlyList<DeliveryView> Deliveries);
+
+    private sealed record IngestedView(string Id, string Entity, string AccountId, string Mode, string Event, long CreatedAt, int Deliveries, int Skipped)
+    {
+        public static IngestedView From(IngestedEvent ingested, NewEvent requested)
+            => new(ingested.Id, "event", requested.AccountId, requested.Mode, requested.Name, ApiJson.Seconds(ingested.CreatedAt), ingested.Deliveries, ingested.Skipped);
+    }
+}

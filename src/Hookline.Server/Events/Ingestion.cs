@@ -1,0 +1,65 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Hookline.Core;
+using Hookline.Core.Delivery;
+using Hookline.Core.Events;
+using Hookline.Core.Storage;
+using Hookline.Server.Api;
+
+namespace Hookline.Server.Events;
+
+/// <summary>
+/// Turns validated requests into committed events. The 2xx goes out only after the store's commit; the
+/// deliveries it created are then handed to this process's dispatcher, already leased to it.
+/// </summary>
+internal sealed class Ingestion(IEventStore store, Dispatcher dispatcher, TimeProvider time)
+{
+    private static readonly string[] EventFields = ["account_id", "mode", "event", "payload"];
+
+    public async Task<IngestResult> IngestAsync(IReadOnlyList<NewEvent> events, string? idempotencyKey, byte[] requestHash, CancellationToken cancellationToken)
+    {
+        var result = await store.IngestAsync(new IngestBatch(events, idempotencyKey, idempotencyKey is null ? null : requestHash, dispatcher.GrantForIngestion()), cancellationToken);
+        dispatcher.Accept(result.Leased);
+        return result;
+    }
+
+    /// <summary>Reads and validates one event object; <paramref name="prefix"/> names it in errors (<c>events[3].</c>).</summary>
+    public NewEvent Parse(JsonElement element, string prefix, DateTimeOffset now)
+    {
+        var body = RequestObject.From(element, prefix, EventFields);
+        var accountId = body.String("account_id", required: true, maxLength: 64)!;
+        if (!Ids.IsValid(accountId, Ids.Account))
+        {
+            throw ApiException.BadRequest($"The {prefix}account_id is not a valid account id.", prefix + "account_id");
+        }
+
+        var mode = body.String("mode", required: true)!;
+        if (!Modes.IsValid(mode))
+        {
+            throw ApiException.BadRequest($"The {prefix}mode must be test or live.", prefix + "mode");
+        }
+
+        var name = body.String("event", required: true, maxLength: 128)!;
+        var type = EventCatalog.Default.Find(name)
+            ?? throw ApiException.BadRequest($"Invalid event name/names: {(name.Any(char.IsControl) ? "(unprintable name)" : name)}", prefix + "event");
+
+        if (body.Element("payload") is not { ValueKind: JsonValueKind.Object } payload)
+        {
+            throw ApiException.BadRequest($"The {prefix}payload must be an object of entities.", prefix + "payload");
+        }
+
+        var envelope = Envelope.Render(accountId, type.Name, payload, now);
+        return new NewEvent(Ids.New(Ids.Event), accountId, mode, type.Name, type.Product, envelope, now);
+    }
+
+    public DateTimeOffset Now() => time.GetUtcNow();
+
+    public static byte[] RequestHash(string path, byte[] body)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(path + "\n"));
+        hash.AppendData(body);
+        return hash.GetHashAndReset();
+    }
+}

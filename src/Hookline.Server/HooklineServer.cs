@@ -1,0 +1,120 @@
+using Hookline.Core.Delivery;
+using Hookline.Core.Destinations;
+using Hookline.Core.Secrets;
+using Hookline.Core.Storage;
+using Hookline.Server.Accounts;
+using Hookline.Server.Api;
+using Hookline.Server.Auth;
+using Hookline.Server.Deliveries;
+using Hookline.Server.Events;
+using Hookline.Server.Health;
+using Hookline.Server.Hosting;
+using Hookline.Server.Webhooks;
+using Hookline.Storage.Sqlite;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Hookline.Server;
+
+/// <summary>The one host: API, dispatcher (and later dashboard), each switchable by role.</summary>
+public static class HooklineServer
+{
+    public const string EnvironmentPrefix = "HOOKLINE_";
+    public const string DefaultUrls = "http://localhost:8080";
+
+    /// <summary>
+    /// Builds the application. <paramref name="configure"/> runs last, so tests can replace the clock, the
+    /// DNS resolver or any option.
+    /// </summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
+        builder.Configuration.AddEnvironmentVariables(EnvironmentPrefix);
+        builder.Configuration.AddCommandLine(args);
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseUrls(DefaultUrls);
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 16 * 1024 * 1024;
+        });
+
+        // Request-level framework logs are noise at this volume; Hookline logs what operators act on.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        AddHookline(builder.Services, builder.Configuration);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseApiErrors();
+        MapRoutes(app);
+        return app;
+    }
+
+    private static void AddHookline(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DeliveryOptions>().Bind(configuration.GetSection(DeliveryOptions.Section))
+            .Validate(o => !o.Validate().Any(), "invalid").ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>();
+        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section));
+        services.AddOptions<PlatformOptions>().Bind(configuration.GetSection(PlatformOptions.Section));
+        services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.Section));
+        services.AddOptions<ServerOptions>().Bind(configuration.GetSection(ServerOptions.Section));
+        services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IJitterSource, SharedJitterSource>();
+        services.TryAddSingleton<IDnsResolver, SystemDnsResolver>();
+        services.AddSingleton<DataDirectory>();
+        services.AddSingleton(sp => PlatformToken.Load(sp.GetRequiredService<IOptions<PlatformOptions>>().Value.Token, sp.GetRequiredService<DataDirectory>().Path));
+        services.AddSingleton(sp => new SecretProtector(MasterKey.Load(configuration["Secrets:MasterKey"], sp.GetRequiredService<DataDirectory>().Path)));
+
+        services.AddSingleton(sp => new SqliteStore(new SqliteOptions { DatabasePath = Path.Combine(sp.GetRequiredService<DataDirectory>().Path, "hookline.db") }));
+        services.AddSingleton<IHooklineStore>(sp => sp.GetRequiredService<SqliteStore>());
+        services.AddSingleton<IAccountStore>(sp => sp.GetRequiredService<IHooklineStore>());
+        services.AddSingleton<IWebhookStore>(sp => sp.GetRequiredService<IHooklineStore>());
+        services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<IHooklineStore>());
+        services.AddSingleton<IDeliveryStore>(sp => sp.GetRequiredService<IHooklineStore>());
+
+        services.AddSingleton<UrlPolicy>();
+        services.AddSingleton<RetrySchedule>();
+        services.AddSingleton<WebhookSender>();
+        services.AddSingleton<CompletionWriter>();
+        services.AddSingleton<Dispatcher>();
+        services.AddSingleton<Ingestion>();
+        services.AddSingleton<MerchantAuthFilter>();
+        services.AddSingleton<PlatformAuthFilter>();
+
+        // Order matters: storage is migrated and the first-run secrets exist before anything serves or dispatches.
+        services.AddHostedService<StartupTasks>();
+        var role = configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+        if (role.RunsWorker)
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
+        }
+    }
+
+    private static void MapRoutes(WebApplication app)
+    {
+        app.MapHealthApi();
+
+        var platform = app.MapGroup("/v1").AddEndpointFilter<PlatformAuthFilter>();
+        platform.MapAccountsApi();
+        platform.MapIngestionApi();
+
+        var merchant = app.MapGroup("/v1").AddEndpointFilter<MerchantAuthFilter>();
+        merchant.MapWebhooksApi();
+        merchant.MapEventsApi();
+        merchant.MapDeliveriesApi();
+    }
+}

@@ -1,0 +1,6 @@
+namespace Hookline.Storage.Sqlite;
+
+internal sealed class SqliteOptions
+{
+    public required string DatabasePath { get; init; }
+}

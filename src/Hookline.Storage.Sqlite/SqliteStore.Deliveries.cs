@@ -1,0 +1,232 @@
+using Hookline.Core.Delivery;
+using Hookline.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Hookline.Storage.Sqlite;
+
+internal sealed partial class SqliteStore
+{
+    private const string DeliveryColumns = """
+        SELECT id, event_id, webhook_id, status, attempts, created_at, next_attempt_at, completed_at,
+               last_status_code, last_error, account_id, mode
+        FROM deliveries
+        """;
+
+    public Task<IReadOnlyList<LeasedDelivery>> LeaseDueAsync(LeaseRequest request, CancellationToken cancellationToken)
+        => WriteAsync<IReadOnlyList<LeasedDelivery>>(async (connection, transaction) =>
+        {
+            var expires = request.Now + request.LeaseDuration;
+            // The inner scan is bounded (a multiple of what we want) so a backlog of millions costs the same as
+            // a backlog of thousands; ROW_NUMBER then caps each webhook's share so one endpoint's backlog cannot
+            // fill the whole batch.
+            await using var select = Command(connection, transaction, $"""
+                SELECT d.id, d.event_id, d.webhook_id, d.account_id, w.url, e.body, e.created_at, s.ciphertext,
+                       d.attempts, d.trigger, d.lease_token
+                FROM (
+                    SELECT id, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at) AS rank
+                    FROM (
+                        SELECT id, webhook_id, next_attempt_at FROM deliveries
+                        WHERE status = '{DeliveryStatus.Pending}' AND next_attempt_at <= $now
+                          AND (lease_expires_at IS NULL OR lease_expires_at <= $now)
+                          AND webhook_id NOT IN (SELECT value FROM json_each($excluded))
+                        ORDER BY next_attempt_at
+                        LIMIT $scan
+                    )
+                ) AS due
+                JOIN deliveries d ON d.id = due.id
+                JOIN webhooks w ON w.id = d.webhook_id
+                JOIN events e ON e.id = d.event_id
+                LEFT JOIN webhook_secrets s ON s.id = d.secret_id
+                WHERE due.rank <= $perWebhook
+                ORDER BY d.next_attempt_at
+                LIMIT $limit
+                """,
+                ("$now", Ms(request.Now)), ("$excluded", System.Text.Json.JsonSerializer.Serialize(request.ExcludedWebhooks)),
+                ("$scan", Math.Max(request.MaxDeliveries * 4, 1000)), ("$perWebhook", request.MaxPerWebhook), ("$limit", request.MaxDeliveries));
+
+            var leased = new List<LeasedDelivery>();
+            await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    leased.Add(new LeasedDelivery(
+                        reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                        (byte[])reader.GetValue(5), Time(reader.GetInt64(6)), reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7),
+                        reader.GetInt32(8), reader.GetString(9), reader.GetInt64(10) + 1, expires));
+                }
+            }
+
+            await using var update = Command(connection, transaction,
+                "UPDATE deliveries SET lease_owner = $o, lease_expires_at = $x, lease_token = $t WHERE id = $id",
+                ("$o", request.Owner), ("$x", Ms(expires)), ("$t", null), ("$id", null));
+            foreach (var delivery in leased)
+            {
+                update.Parameters["$t"].Value = delivery.LeaseToken;
+                update.Parameters["$id"].Value = delivery.Id;
+                await update.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            return leased;
+        }, cancellationToken);
+
+    public Task<CompletionReport> CompleteAsync(CompletionBatch batch, CancellationToken cancellationToken)
+        => WriteAsync(async (connection, transaction) =>
+        {
+            await using var complete = Command(connection, transaction, $"""
+                UPDATE deliveries
+                SET status = $status, attempts = $attempts, trigger = $trigger, next_attempt_at = $next,
+                    completed_at = CASE WHEN $status = '{DeliveryStatus.Pending}' THEN NULL ELSE $now END,
+                    last_status_code = COALESCE($code, CASE WHEN $attempted THEN NULL ELSE last_status_code END),
+                    last_error = CASE WHEN $attempted THEN $error ELSE COALESCE($error, last_error) END,
+                    lease_owner = NULL, lease_expires_at = NULL
+                WHERE id = $id AND lease_token = $token AND status = '{DeliveryStatus.Pending}'
+                """,
+                ("$status", null), ("$attempts", null), ("$trigger", null), ("$next", null), ("$now", Ms(batch.Now)),
+                ("$code", null), ("$attempted", null), ("$error", null), ("$id", null), ("$token", null));
+            await using var attempt = Command(connection, transaction, """
+                INSERT INTO attempts (delivery_id, number, trigger, started_at, duration_ms, status_code, error, response_excerpt)
+                VALUES ($id, $n, $trigger, $at, $ms, $code, $error, $excerpt)
+                """,
+                ("$id", null), ("$n", null), ("$trigger", null), ("$at", null), ("$ms", null), ("$code", null), ("$error", null), ("$excerpt", null));
+
+            int applied = 0, discarded = 0;
+            var failedWebhooks = new Dictionary<string, DateTimeOffset>();
+            var healthyWebhooks = new HashSet<string>();
+            foreach (var c in batch.Completions)
+            {
+                var outcome = c.Outcome;
+                var attempts = outcome is null ? c.AttemptNumber - 1 : c.AttemptNumber;
+                SetAll(complete, c.NewStatus, attempts, c.Trigger, Ms(c.NextAttemptAt), Ms(batch.Now), outcome?.StatusCode,
+                    outcome is null ? 0 : 1, outcome?.Error.ToWire() ?? (outcome is null ? "deadline_passed" : null), c.DeliveryId, c.LeaseToken);
+                if (await complete.ExecuteNonQueryAsync(cancellationToken) == 0)
+                {
+                    discarded++;
+                    continue;
+                }
+
+                applied++;
+                if (outcome is null)
+                {
+                    continue;
+                }
+
+                SetAll(attempt, c.DeliveryId, c.AttemptNumber, c.Trigger, Ms(c.StartedAt), (int)outcome.Duration.TotalMilliseconds,
+                    outcome.StatusCode, outcome.Error.ToWire(), outcome.ResponseExcerpt);
+                await attempt.ExecuteNonQueryAsync(cancellationToken);
+
+                if (outcome.Succeeded)
+                {
+                    healthyWebhooks.Add(c.WebhookId);
+                    failedWebhooks.Remove(c.WebhookId);
+                }
+                else if (!failedWebhooks.TryGetValue(c.WebhookId, out var first) || c.StartedAt < first)
+                {
+                    failedWebhooks[c.WebhookId] = c.StartedAt;
+                }
+            }
+
+            foreach (var webhookId in healthyWebhooks.Where(w => !failedWebhooks.ContainsKey(w)))
+            {
+                await using var heal = Command(connection, transaction,
+                    "UPDATE webhooks SET failing_since = NULL WHERE id = $w AND failing_since IS NOT NULL", ("$w", webhookId));
+                await heal.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            var disabled = new List<string>();
+            foreach (var (webhookId, firstFailure) in failedWebhooks)
+            {
+                await using var streak = Command(connection, transaction, """
+                    UPDATE webhooks SET failing_since = COALESCE(failing_since, $first)
+                    WHERE id = $w
+                    RETURNING failing_since, active
+                    """, ("$first", Ms(firstFailure)), ("$w", webhookId));
+                long failingSince;
+                bool active;
+                await using (var reader = await streak.ExecuteReaderAsync(cancellationToken))
+                {
+                    if (!await reader.ReadAsync(cancellationToken))
+                    {
+                        continue;
+                    }
+
+                    failingSince = reader.GetInt64(0);
+                    active = reader.GetInt64(1) == 1;
+                }
+
+                if (active && Time(failingSince) + batch.DisableAfter <= batch.Now)
+                {
+                    await using var disable = Command(connection, transaction, """
+                        UPDATE webhooks SET active = 0, disabled_at = $now, disabled_reason = $reason, updated_at = $now WHERE id = $w
+                        """,
+                        ("$now", Ms(batch.Now)), ("$w", webhookId),
+                        ("$reason", $"failing continuously since {Time(failingSince):yyyy-MM-dd HH:mm:ss} UTC"));
+                    await disable.ExecuteNonQueryAsync(cancellationToken);
+                    await CancelPendingAsync(connection, transaction, webhookId, batch.Now, cancellationToken);
+                    disabled.Add(webhookId);
+                }
+            }
+
+            return new CompletionReport(applied, discarded, disabled);
+        }, cancellationToken);
+
+    public Task<DeliveryDetail?> GetDeliveryAsync(string accountId, string mode, string deliveryId, CancellationToken cancellationToken)
+        => ReadAsync(async connection =>
+        {
+            await using var command = Command(connection, null, $"{DeliveryColumns} WHERE id = $id AND account_id = $a AND mode = $m",
+                ("$id", deliveryId), ("$a", accountId), ("$m", mode));
+            var found = await ReadDeliveriesAsync(command, cancellationToken);
+            if (found.Count == 0)
+            {
+                return null;
+            }
+
+            await using var attemptsQuery = Command(connection, null, """
+                SELECT number, trigger, started_at, duration_ms, status_code, error, response_excerpt
+                FROM attempts WHERE delivery_id = $id ORDER BY number
+                """, ("$id", deliveryId));
+            await using var reader = await attemptsQuery.ExecuteReaderAsync(cancellationToken);
+            var attempts = new List<AttemptRecord>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                attempts.Add(new AttemptRecord(reader.GetInt32(0), reader.GetString(1), Time(reader.GetInt64(2)), reader.GetInt32(3),
+                    IntOrNull(reader, 4), StringOrNull(reader, 5), StringOrNull(reader, 6)));
+            }
+
+            return new DeliveryDetail(found[0].Summary, found[0].AccountId, found[0].Mode, attempts);
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<DeliverySummary>> ListEventDeliveriesAsync(string eventId, CancellationToken cancellationToken)
+        => ReadAsync<IReadOnlyList<DeliverySummary>>(async connection =>
+        {
+            await using var command = Command(connection, null, $"{DeliveryColumns} WHERE event_id = $e ORDER BY created_at, id", ("$e", eventId));
+            return [.. (await ReadDeliveriesAsync(command, cancellationToken)).Select(d => d.Summary)];
+        }, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, long>> CountDeliveriesAsync(CancellationToken cancellationToken)
+        => ReadAsync<IReadOnlyDictionary<string, long>>(async connection =>
+        {
+            await using var command = Command(connection, null, "SELECT status, count(*) FROM deliveries GROUP BY status");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var counts = new Dictionary<string, long>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                counts[reader.GetString(0)] = reader.GetInt64(1);
+            }
+
+            return counts;
+        }, cancellationToken);
+
+    private static async Task<List<(DeliverySummary Summary, string AccountId, string Mode)>> ReadDeliveriesAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<(DeliverySummary, string, string)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add((new DeliverySummary(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
+                Time(reader.GetInt64(5)), TimeOrNull(reader, 6), TimeOrNull(reader, 7), IntOrNull(reader, 8), StringOrNull(reader, 9)),
+                reader.GetString(10), reader.GetString(11)));
+        }
+
+        return list;
+    }
+}

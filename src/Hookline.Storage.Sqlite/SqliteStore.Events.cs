@@ -1,0 +1,180 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Hookline.Core;
+using Hookline.Core.Delivery;
+using Hookline.Core.Events;
+using Hookline.Core.Webhooks;
+using Microsoft.Data.Sqlite;
+
+namespace Hookline.Storage.Sqlite;
+
+internal sealed partial class SqliteStore
+{
+    public async Task<IngestResult> IngestAsync(IngestBatch batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await WriteAsync((connection, transaction) => IngestAsync(connection, transaction, batch, cancellationToken), cancellationToken);
+        }
+        catch (UnknownAccountException unknown)
+        {
+            return new IngestResult(IngestStatus.UnknownAccount, [], [], unknown.AccountId);
+        }
+    }
+
+    private static async Task<IngestResult> IngestAsync(SqliteConnection connection, SqliteTransaction transaction, IngestBatch batch, CancellationToken cancellationToken)
+    {
+        if (batch.IdempotencyKey is not null)
+        {
+            await using var find = Command(connection, transaction,
+                "SELECT request_hash, response FROM idempotency_keys WHERE key = $k", ("$k", batch.IdempotencyKey));
+            await using var reader = await find.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                var sameRequest = CryptographicOperations.FixedTimeEquals((byte[])reader.GetValue(0), batch.RequestHash);
+                return sameRequest
+                    ? new IngestResult(IngestStatus.Replayed, ParseIdempotentResponse(reader.GetString(1)), [])
+                    : new IngestResult(IngestStatus.IdempotencyConflict, [], []);
+            }
+        }
+
+        var webhooksByScope = new Dictionary<(string, string, string), List<Webhook>>();
+        var ingested = new List<IngestedEvent>(batch.Events.Count);
+        var leased = new List<LeasedDelivery>();
+
+        await using var insertEvent = Command(connection, transaction,
+            "INSERT INTO events (id, account_id, mode, name, product, body, created_at) VALUES ($id, $a, $m, $n, $p, $b, $at)",
+            ("$id", null), ("$a", null), ("$m", null), ("$n", null), ("$p", null), ("$b", null), ("$at", null));
+        await using var insertDelivery = Command(connection, transaction, """
+            INSERT INTO deliveries (id, event_id, webhook_id, account_id, mode, secret_id, status, trigger, created_at,
+                                    next_attempt_at, completed_at, lease_owner, lease_expires_at, lease_token)
+            VALUES ($id, $e, $w, $a, $m, $s, $status, $trigger, $at, $next, $done, $owner, $expires, $token)
+            """,
+            ("$id", null), ("$e", null), ("$w", null), ("$a", null), ("$m", null), ("$s", null), ("$status", null),
+            ("$trigger", AttemptTrigger.Initial), ("$at", null), ("$next", null), ("$done", null), ("$owner", null),
+            ("$expires", null), ("$token", null));
+
+        foreach (var evt in batch.Events)
+        {
+            var scope = (evt.AccountId, evt.Mode, evt.Product);
+            if (!webhooksByScope.TryGetValue(scope, out var webhooks))
+            {
+                if (!await AccountExistsAsync(connection, transaction, evt.AccountId, cancellationToken))
+                {
+                    // Roll back everything: a batch is all or nothing.
+                    throw new UnknownAccountException(evt.AccountId);
+                }
+
+                await using var match = Command(connection, transaction,
+                    $"{WebhookColumns} WHERE account_id = $a AND mode = $m AND product = $p AND deleted_at IS NULL",
+                    ("$a", evt.AccountId), ("$m", evt.Mode), ("$p", evt.Product));
+                webhooks = await ReadWebhooksAsync(match, cancellationToken);
+                webhooksByScope[scope] = webhooks;
+            }
+
+            SetAll(insertEvent, evt.Id, evt.AccountId, evt.Mode, evt.Name, evt.Product, evt.Body, Ms(evt.CreatedAt));
+            await insertEvent.ExecuteNonQueryAsync(cancellationToken);
+
+            int pending = 0, skipped = 0;
+            foreach (var webhook in webhooks)
+            {
+                if (!webhook.Subscribes(evt.Name))
+                {
+                    continue;
+                }
+
+                var deliveryId = Ids.New(Ids.Delivery);
+                var lease = webhook.Active ? batch.Lease : null;
+                SetAll(insertDelivery, deliveryId, evt.Id, webhook.Id, evt.AccountId, evt.Mode, webhook.SecretId,
+                    webhook.Active ? DeliveryStatus.Pending : DeliveryStatus.Skipped, AttemptTrigger.Initial, Ms(evt.CreatedAt),
+                    webhook.Active ? Ms(evt.CreatedAt) : null, webhook.Active ? null : Ms(evt.CreatedAt),
+                    lease?.Owner, Ms(lease?.ExpiresAt), lease is null ? 0L : 1L);
+                await insertDelivery.ExecuteNonQueryAsync(cancellationToken);
+
+                if (!webhook.Active)
+                {
+                    skipped++;
+                    continue;
+                }
+
+                pending++;
+                if (lease is not null)
+                {
+                    var secret = webhook.SecretId is null ? null : await SecretCiphertextAsync(connection, transaction, webhook.SecretId, cancellationToken);
+                    leased.Add(new LeasedDelivery(deliveryId, evt.Id, webhook.Id, evt.AccountId, webhook.Url, evt.Body, evt.CreatedAt,
+                        secret, 0, AttemptTrigger.Initial, 1, lease.ExpiresAt));
+                }
+            }
+
+            ingested.Add(new IngestedEvent(evt.Id, evt.CreatedAt, pending + skipped, skipped));
+        }
+
+        if (batch.IdempotencyKey is not null)
+        {
+            await using var remember = Command(connection, transaction,
+                "INSERT INTO idempotency_keys (key, request_hash, response, created_at) VALUES ($k, $h, $r, $at)",
+                ("$k", batch.IdempotencyKey), ("$h", batch.RequestHash), ("$r", FormatIdempotentResponse(ingested)),
+                ("$at", Ms(batch.Events.Count > 0 ? batch.Events[0].CreatedAt : DateTimeOffset.UnixEpoch)));
+            await remember.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return new IngestResult(IngestStatus.Created, ingested, leased);
+    }
+
+    public Task<StoredEvent?> GetEventAsync(string accountId, string mode, string eventId, CancellationToken cancellationToken)
+        => ReadAsync(async connection =>
+        {
+            await using var command = Command(connection, null,
+                "SELECT id, account_id, mode, name, body, created_at FROM events WHERE id = $id AND account_id = $a AND mode = $m",
+                ("$id", eventId), ("$a", accountId), ("$m", mode));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken)
+                ? new StoredEvent(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), (byte[])reader.GetValue(4), Time(reader.GetInt64(5)))
+                : null;
+        }, cancellationToken);
+
+    private static async Task<bool> AccountExistsAsync(SqliteConnection connection, SqliteTransaction transaction, string accountId, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, "SELECT 1 FROM accounts WHERE id = $a", ("$a", accountId));
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    private static async Task<byte[]?> SecretCiphertextAsync(SqliteConnection connection, SqliteTransaction transaction, string secretId, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, "SELECT ciphertext FROM webhook_secrets WHERE id = $id", ("$id", secretId));
+        return await command.ExecuteScalarAsync(cancellationToken) as byte[];
+    }
+
+    private static void SetAll(SqliteCommand command, params object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+    }
+
+    private static string FormatIdempotentResponse(IEnumerable<IngestedEvent> events)
+    {
+        var text = new StringBuilder();
+        foreach (var e in events)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{e.Id} {Ms(e.CreatedAt)} {e.Deliveries} {e.Skipped}\n");
+        }
+
+        return text.ToString();
+    }
+
+    private static List<IngestedEvent> ParseIdempotentResponse(string text)
+        => [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line =>
+        {
+            var cells = line.Split(' ');
+            return new IngestedEvent(cells[0], Time(long.Parse(cells[1], CultureInfo.InvariantCulture)),
+                int.Parse(cells[2], CultureInfo.InvariantCulture), int.Parse(cells[3], CultureInfo.InvariantCulture));
+        })];
+
+    private sealed class UnknownAccountException(string accountId) : Exception($"Account {accountId} does not exist.")
+    {
+        public string AccountId { get; } = accountId;
+    }
+}
