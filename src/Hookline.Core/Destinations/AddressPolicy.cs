@@ -53,7 +53,7 @@ public static class AddressPolicy
 
         // IPNetwork.Parse("::ffff:0:0/96") does not match mapped addresses, and a mapped address is dialled
         // as its IPv4 address: judge it as one.
-        if (false)
+        if (address.IsIPv4MappedToIPv6)
         {
             address = address.MapToIPv4();
         }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Hookline.Core.Delivery;
 using Microsoft.Extensions.Options;
@@ -40,7 +41,7 @@ internal sealed class UrlPolicy
 
         // Uri silently trims surrounding whitespace and escapes it elsewhere, and other parsers split on CR/LF:
         // the URL is stored and shown as typed, so it must mean one thing to everyone.
-        if (url.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format))
+        if (url.Any(IsSpaceOrInvisible))
         {
             return Refuse(UrlErrors.Whitespace);
         }
@@ -203,6 +204,10 @@ internal sealed class UrlPolicy
 
         return colon;
     }
+
+    // Format characters (soft hyphen, zero-width space) vanish in IDN processing and on screen.
+    private static bool IsSpaceOrInvisible(char c) =>
+        char.IsWhiteSpace(c) || char.IsControl(c) || char.GetUnicodeCategory(c) == UnicodeCategory.Format;
 
     private static bool IsHttp(string scheme) =>
         scheme.Equals(Uri.UriSchemeHttp, StringComparison.OrdinalIgnoreCase)
