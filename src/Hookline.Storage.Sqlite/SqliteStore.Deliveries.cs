@@ -96,7 +96,7 @@ internal sealed partial class SqliteStore
             {
                 var outcome = c.Outcome;
                 var attempts = outcome is null ? c.AttemptNumber - 1 : c.AttemptNumber;
-                SetAll(complete, c.NewStatus, attempts, c.Trigger, Ms(c.NextAttemptAt), Ms(batch.Now), outcome?.StatusCode,
+                SetAll(complete, c.NewStatus, attempts, c.NewStatus == DeliveryStatus.Pending ? AttemptTrigger.Retry : c.Trigger, Ms(c.NextAttemptAt), Ms(batch.Now), outcome?.StatusCode,
                     outcome is null ? 0 : 1, outcome?.Error.ToWire() ?? (outcome is null ? "deadline_passed" : null), c.DeliveryId, c.LeaseToken);
                 if (await complete.ExecuteNonQueryAsync(cancellationToken) == 0)
                 {

@@ -12,6 +12,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, Func<
     private readonly Queue<Lane> _ready = new();
     private int _inFlight;
     private int _queued;
+    private TaskCompletionSource? _idle;
 
     /// <summary>Deliveries held by this worker: queued plus in flight.</summary>
     public int Count
@@ -33,6 +34,21 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, Func<
             {
                 return _inFlight;
             }
+        }
+    }
+
+    /// <summary>Completes when nothing is in flight (queued deliveries are left to their leases).</summary>
+    public Task WhenNothingInFlightAsync()
+    {
+        lock (_gate)
+        {
+            if (_inFlight == 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _idle.Task;
         }
     }
 
@@ -87,6 +103,11 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, Func<
             }
 
             toStart = Pump();
+            if (_inFlight == 0 && toStart.Count == 0 && _idle is { } idle)
+            {
+                _idle = null;
+                idle.TrySetResult();
+            }
         }
 
         Start(toStart);

@@ -134,11 +134,14 @@ internal sealed partial class Dispatcher : BackgroundService
     private async Task DrainAsync()
     {
         // Let in-flight attempts finish (each is bounded by the attempt timeout) so their results are recorded;
-        // queued ones are left to their leases.
-        var deadline = _time.GetUtcNow() + _options.Timeout + TimeSpan.FromSeconds(1);
-        while (_lanes.InFlight > 0 && _time.GetUtcNow() < deadline)
+        // queued ones are left to their leases. Real time on purpose: a test's frozen clock must not hang shutdown.
+        try
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(20), _time);
+            await _lanes.WhenNothingInFlightAsync().WaitAsync(_options.Timeout + TimeSpan.FromSeconds(1));
+        }
+        catch (TimeoutException)
+        {
+            Log.DrainTimedOut(_logger, _lanes.InFlight);
         }
     }
 
@@ -183,6 +186,9 @@ internal sealed partial class Dispatcher : BackgroundService
 
         [LoggerMessage(1002, LogLevel.Error, "Leasing due deliveries failed; will retry at the next poll")]
         public static partial void LeaseFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(1004, LogLevel.Warning, "Stopping with {Count} attempts still in flight; their deliveries return when the leases expire")]
+        public static partial void DrainTimedOut(ILogger logger, int count);
 
         [LoggerMessage(1003, LogLevel.Error, "Attempt of delivery {DeliveryId} failed unexpectedly; it will be retried when its lease expires")]
         public static partial void AttemptCrashed(ILogger logger, Exception exception, string deliveryId);

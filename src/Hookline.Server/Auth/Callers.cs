@@ -5,6 +5,7 @@ using Hookline.Core.Storage;
 using Hookline.Server.Api;
 using Hookline.Server.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Hookline.Server.Auth;
 
@@ -13,38 +14,38 @@ internal sealed record Merchant(string AccountId, string Mode, string KeyId)
 {
     private const string ItemKey = "hookline.merchant";
 
-    public static ValueTask<Merchant?> BindAsync(HttpContext context, ParameterInfo parameter)
-        => ValueTask.FromResult(context.Items[ItemKey] as Merchant);
+    /// <summary>Parameter binding runs before endpoint filters, so binding authenticates (once per request).</summary>
+    public static async ValueTask<Merchant?> BindAsync(HttpContext context, ParameterInfo parameter)
+        => await AuthenticateAsync(context);
 
-    internal void Attach(HttpContext context) => context.Items[ItemKey] = this;
-}
-
-/// <summary>HTTP Basic with an API key id and secret; the key's mode scopes the request.</summary>
-internal sealed class MerchantAuthFilter(IAccountStore accounts) : IEndpointFilter
-{
     // Compared against when the key id is unknown, so unknown and wrong keys take the same time.
     private static readonly byte[] DecoyHash = KeySecrets.Hash("decoy");
 
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>HTTP Basic with an API key id and secret; the key's mode scopes the request.</summary>
+    public static async ValueTask<Merchant> AuthenticateAsync(HttpContext context)
     {
-        var http = context.HttpContext;
-        if (!TryReadBasic(http.Request, out var keyId, out var secret))
+        if (context.Items[ItemKey] is Merchant known)
         {
-            throw Unauthorized();
+            return known;
         }
 
-        var key = keyId.Length <= 64 ? await accounts.FindKeyAsync(keyId, http.RequestAborted) : null;
+        if (!TryReadBasic(context.Request, out var keyId, out var secret))
+        {
+            throw MerchantAuthFilter.Unauthorized();
+        }
+
+        var accounts = context.RequestServices.GetRequiredService<IAccountStore>();
+        var key = keyId.Length <= 64 ? await accounts.FindKeyAsync(keyId, context.RequestAborted) : null;
         var matches = KeySecrets.Matches(secret, key?.SecretHash ?? DecoyHash);
         if (key is null || !matches || key.RevokedAt is not null)
         {
-            throw Unauthorized();
+            throw MerchantAuthFilter.Unauthorized();
         }
 
-        new Merchant(key.AccountId, key.Mode, key.Id).Attach(http);
-        return await next(context);
+        var merchant = new Merchant(key.AccountId, key.Mode, key.Id);
+        context.Items[ItemKey] = merchant;
+        return merchant;
     }
-
-    internal static ApiException Unauthorized() => new(401, "Authentication failed", null, "authentication_failed");
 
     private static bool TryReadBasic(HttpRequest request, out string keyId, out string secret)
     {
@@ -72,6 +73,18 @@ internal sealed class MerchantAuthFilter(IAccountStore accounts) : IEndpointFilt
         secret = text[(colon + 1)..];
         return true;
     }
+}
+
+/// <summary>Guards every merchant route, including any that does not take a <see cref="Merchant"/> parameter.</summary>
+internal sealed class MerchantAuthFilter : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        await Merchant.AuthenticateAsync(context.HttpContext);
+        return await next(context);
+    }
+
+    internal static ApiException Unauthorized() => new(401, "Authentication failed", null, "authentication_failed");
 }
 
 /// <summary>The operator: <c>Authorization: Bearer &lt;platform token&gt;</c>.</summary>
