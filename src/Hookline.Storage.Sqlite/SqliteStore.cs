@@ -15,6 +15,7 @@ internal sealed partial class SqliteStore : IHooklineStore, IAsyncDisposable
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private SqliteConnection? _writer;
+    private int _disposed;
 
     public SqliteStore(SqliteOptions options)
     {
@@ -93,8 +94,14 @@ internal sealed partial class SqliteStore : IHooklineStore, IAsyncDisposable
         }
     }
 
+    /// <summary>Idempotent: the container disposes the store once per service it is registered as.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _writeLock.WaitAsync();
         try
         {

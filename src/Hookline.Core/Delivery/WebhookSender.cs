@@ -207,8 +207,10 @@ internal sealed class WebhookSender : IDisposable
         }
 
         SocketException? last = null;
-        foreach (var address in decision.Addresses)
+        foreach (var checkedAddress in decision.Addresses)
         {
+            // Dial IPv4-mapped answers as IPv4: an IPv6-only socket cannot reach them.
+            var address = checkedAddress.IsIPv4MappedToIPv6 ? checkedAddress.MapToIPv4() : checkedAddress;
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
