@@ -28,6 +28,7 @@ internal sealed partial class Dispatcher : BackgroundService
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly int _holdLimit;
     private volatile bool _accepting;
+    private long _leaseRounds;
 
     public Dispatcher(
         IDeliveryStore store,
@@ -58,6 +59,9 @@ internal sealed partial class Dispatcher : BackgroundService
     public string Owner { get; }
 
     public int Held => _lanes.Count;
+
+    /// <summary>Completed lease queries since start (a liveness signal for metrics and tests).</summary>
+    public long LeaseRounds => Interlocked.Read(ref _leaseRounds);
 
     /// <summary>Looks for due work now instead of at the next poll.</summary>
     public void Wake() => _wake.Writer.TryWrite(true);
@@ -106,6 +110,7 @@ internal sealed partial class Dispatcher : BackgroundService
                         new LeaseRequest(Owner, _time.GetUtcNow(), _options.LeaseDuration, room, _options.MaxConcurrencyPerWebhook, _lanes.Saturated()),
                         stoppingToken);
                     _lanes.Enqueue(leased);
+                    Interlocked.Increment(ref _leaseRounds);
                     full = leased.Count == room;
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
