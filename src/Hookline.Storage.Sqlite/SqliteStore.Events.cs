@@ -40,6 +40,7 @@ internal sealed partial class SqliteStore
         }
 
         var webhooksByScope = new Dictionary<(string, string, string), List<Webhook>>();
+        var leasedPerWebhook = new Dictionary<string, int>();
         var ingested = new List<IngestedEvent>(batch.Events.Count);
         var leased = new List<LeasedDelivery>();
 
@@ -85,7 +86,7 @@ internal sealed partial class SqliteStore
                 }
 
                 var deliveryId = Ids.New(Ids.Delivery);
-                var lease = webhook.Active ? batch.Lease : null;
+                var lease = webhook.Active && CanLease(batch.Lease, webhook.Id, leased.Count, leasedPerWebhook) ? batch.Lease : null;
                 SetAll(insertDelivery, deliveryId, evt.Id, webhook.Id, evt.AccountId, evt.Mode, webhook.SecretId,
                     webhook.Active ? DeliveryStatus.Pending : DeliveryStatus.Skipped, AttemptTrigger.Initial, Ms(evt.CreatedAt),
                     webhook.Active ? Ms(evt.CreatedAt) : null, webhook.Active ? null : Ms(evt.CreatedAt),
@@ -101,6 +102,7 @@ internal sealed partial class SqliteStore
                 pending++;
                 if (lease is not null)
                 {
+                    leasedPerWebhook[webhook.Id] = leasedPerWebhook.GetValueOrDefault(webhook.Id) + 1;
                     var secret = webhook.SecretId is null ? null : await SecretCiphertextAsync(connection, transaction, webhook.SecretId, cancellationToken);
                     leased.Add(new LeasedDelivery(deliveryId, evt.Id, webhook.Id, evt.AccountId, webhook.Url, evt.Body, evt.CreatedAt,
                         secret, 0, AttemptTrigger.Initial, 1, lease.ExpiresAt));
@@ -133,6 +135,12 @@ internal sealed partial class SqliteStore
                 ? new StoredEvent(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), (byte[])reader.GetValue(4), Time(reader.GetInt64(5)))
                 : null;
         }, cancellationToken);
+
+    private static bool CanLease(LeaseGrant? grant, string webhookId, int leasedSoFar, Dictionary<string, int> perWebhook)
+        => grant is not null
+           && leasedSoFar < grant.MaxDeliveries
+           && perWebhook.GetValueOrDefault(webhookId) < grant.MaxPerWebhook
+           && !grant.ExcludedWebhooks.Contains(webhookId);
 
     private static async Task<bool> AccountExistsAsync(SqliteConnection connection, SqliteTransaction transaction, string accountId, CancellationToken cancellationToken)
     {

@@ -26,6 +26,22 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, Func<
         }
     }
 
+    /// <summary>
+    /// Work that can use a global slot soon: in flight, plus queued in lanes below their cap. Deliveries
+    /// queued behind a saturated lane do not count, or a few slow endpoints would fill the worker and stop it
+    /// from taking anyone else's work.
+    /// </summary>
+    public int Runnable
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _inFlight + _lanes.Values.Where(l => l.InFlight < maxPerWebhook).Sum(l => l.Waiting.Count);
+            }
+        }
+    }
+
     public int InFlight
     {
         get

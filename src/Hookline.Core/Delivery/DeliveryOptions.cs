@@ -28,11 +28,14 @@ public sealed class DeliveryOptions
     /// <summary>A webhook failing continuously for this long is disabled.</summary>
     public TimeSpan DisableAfter { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>Attempts in flight in this process, over all webhooks.</summary>
-    public int MaxConcurrency { get; set; } = 1024;
+    /// <summary>
+    /// Attempts in flight in this process, over all webhooks. Waiting on a socket costs little, so this is
+    /// high: hundreds of hanging endpoints at their per-webhook cap must still leave slots for healthy ones.
+    /// </summary>
+    public int MaxConcurrency { get; set; } = 4096;
 
     /// <summary>Attempts in flight to one webhook from this process.</summary>
-    public int MaxConcurrencyPerWebhook { get; set; } = 32;
+    public int MaxConcurrencyPerWebhook { get; set; } = 16;
 
     /// <summary>Development switch: allow loopback/private destinations and any port. Logged loudly when on.</summary>
     public bool AllowPrivateNetworks { get; set; }

@@ -68,7 +68,14 @@ internal sealed partial class Dispatcher : BackgroundService
 
     /// <summary>A lease for deliveries about to be ingested, or null when this worker is already full.</summary>
     public LeaseGrant? GrantForIngestion()
-        => _accepting && _lanes.Count < _holdLimit ? new LeaseGrant(Owner, _time.GetUtcNow() + _options.LeaseDuration) : null;
+    {
+        var room = Room();
+        return _accepting && room > 0
+            ? new LeaseGrant(Owner, _time.GetUtcNow() + _options.LeaseDuration, room, _options.MaxConcurrencyPerWebhook, _lanes.Saturated())
+            : null;
+    }
+
+    private int Room() => Math.Min(_holdLimit - _lanes.Runnable, _options.LeaseBatchSize);
 
     public void Accept(IReadOnlyList<LeasedDelivery> deliveries)
     {
@@ -100,7 +107,7 @@ internal sealed partial class Dispatcher : BackgroundService
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            var room = Math.Min(_holdLimit - _lanes.Count, _options.LeaseBatchSize);
+            var room = Room();
             var full = false;
             if (room > 0)
             {

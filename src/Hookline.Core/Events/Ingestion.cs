@@ -16,7 +16,13 @@ internal sealed record IngestBatch(
     byte[]? RequestHash,
     LeaseGrant? Lease);
 
-internal sealed record LeaseGrant(string Owner, DateTimeOffset ExpiresAt);
+/// <summary>
+/// Permission to insert up to <see cref="MaxDeliveries"/> new deliveries already leased to <see cref="Owner"/>,
+/// at most <see cref="MaxPerWebhook"/> per webhook and none for <see cref="ExcludedWebhooks"/> (whose lanes are
+/// full): the rest are inserted unleased and found by polling, so a burst for one slow endpoint cannot fill
+/// this worker's memory.
+/// </summary>
+internal sealed record LeaseGrant(string Owner, DateTimeOffset ExpiresAt, int MaxDeliveries, int MaxPerWebhook, IReadOnlyCollection<string> ExcludedWebhooks);
 
 internal sealed record IngestedEvent(string Id, DateTimeOffset CreatedAt, int Deliveries, int Skipped);
 
