@@ -18,7 +18,9 @@ internal sealed partial class SqliteStore
             var expires = request.Now + request.LeaseDuration;
             // The inner scan is bounded (a multiple of what we want) so a backlog of millions costs the same as
             // a backlog of thousands; ROW_NUMBER then caps each webhook's share so one endpoint's backlog cannot
-            // fill the whole batch.
+            // fill the whole batch. A backlog bigger than the scan can still fill the scan itself, so when a round
+            // comes back short with a webhook at its cap, the next round leaves out the webhooks already served
+            // and scans again. Each round excludes at least one more webhook and leases at least one delivery.
             await using var select = Command(connection, transaction, $"""
                 SELECT d.id, d.event_id, d.webhook_id, d.account_id, w.url, e.body, e.created_at, s.ciphertext,
                        d.attempts, d.trigger, d.lease_token
@@ -41,29 +43,45 @@ internal sealed partial class SqliteStore
                 ORDER BY d.next_attempt_at
                 LIMIT $limit
                 """,
-                ("$now", Ms(request.Now)), ("$excluded", System.Text.Json.JsonSerializer.Serialize(request.ExcludedWebhooks)),
-                ("$scan", Math.Max(request.MaxDeliveries * 4, 1000)), ("$perWebhook", request.MaxPerWebhook), ("$limit", request.MaxDeliveries));
-
-            var leased = new List<LeasedDelivery>();
-            await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
-            {
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    leased.Add(new LeasedDelivery(
-                        reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                        (byte[])reader.GetValue(5), Time(reader.GetInt64(6)), reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7),
-                        reader.GetInt32(8), reader.GetString(9), reader.GetInt64(10) + 1, expires));
-                }
-            }
-
+                ("$now", Ms(request.Now)), ("$excluded", null),
+                ("$scan", Math.Max(request.MaxDeliveries * 4, 1000)), ("$perWebhook", request.MaxPerWebhook), ("$limit", null));
             await using var update = Command(connection, transaction,
                 "UPDATE deliveries SET lease_owner = $o, lease_expires_at = $x, lease_token = $t WHERE id = $id",
                 ("$o", request.Owner), ("$x", Ms(expires)), ("$t", null), ("$id", null));
-            foreach (var delivery in leased)
+
+            var leased = new List<LeasedDelivery>();
+            var excluded = new HashSet<string>(request.ExcludedWebhooks, StringComparer.Ordinal);
+            while (leased.Count < request.MaxDeliveries)
             {
-                update.Parameters["$t"].Value = delivery.LeaseToken;
-                update.Parameters["$id"].Value = delivery.Id;
-                await update.ExecuteNonQueryAsync(cancellationToken);
+                select.Parameters["$excluded"].Value = System.Text.Json.JsonSerializer.Serialize(excluded);
+                select.Parameters["$limit"].Value = request.MaxDeliveries - leased.Count;
+                var round = new List<LeasedDelivery>();
+                await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+                {
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        round.Add(new LeasedDelivery(
+                            reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                            (byte[])reader.GetValue(5), Time(reader.GetInt64(6)), reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7),
+                            reader.GetInt32(8), reader.GetString(9), reader.GetInt64(10) + 1, expires));
+                    }
+                }
+
+                foreach (var delivery in round)
+                {
+                    update.Parameters["$t"].Value = delivery.LeaseToken;
+                    update.Parameters["$id"].Value = delivery.Id;
+                    await update.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                leased.AddRange(round);
+                if (!round.CountBy(d => d.WebhookId).Any(c => c.Value >= request.MaxPerWebhook))
+                {
+                    // No webhook reached its cap, so the scan saw every due delivery it could lease.
+                    break;
+                }
+
+                excluded.UnionWith(round.Select(d => d.WebhookId));
             }
 
             return leased;
@@ -72,6 +90,9 @@ internal sealed partial class SqliteStore
     public Task<CompletionReport> CompleteAsync(CompletionBatch batch, CancellationToken cancellationToken)
         => WriteAsync(async (connection, transaction) =>
         {
+            // A completion consumes its lease (lease_owner goes NULL), so the same batch written twice (retried
+            // after a commit whose answer was lost) is discarded rather than applied again; the token alone does
+            // not tell, because a completion that schedules a retry leaves the row pending with the same token.
             await using var complete = Command(connection, transaction, $"""
                 UPDATE deliveries
                 SET status = $status, attempts = $attempts, trigger = $trigger, next_attempt_at = $next,
@@ -79,7 +100,7 @@ internal sealed partial class SqliteStore
                     last_status_code = COALESCE($code, CASE WHEN $attempted THEN NULL ELSE last_status_code END),
                     last_error = CASE WHEN $attempted THEN $error ELSE COALESCE($error, last_error) END,
                     lease_owner = NULL, lease_expires_at = NULL
-                WHERE id = $id AND lease_token = $token AND status = '{DeliveryStatus.Pending}'
+                WHERE id = $id AND lease_token = $token AND lease_owner IS NOT NULL AND status = '{DeliveryStatus.Pending}'
                 """,
                 ("$status", null), ("$attempts", null), ("$trigger", null), ("$next", null), ("$now", Ms(batch.Now)),
                 ("$code", null), ("$attempted", null), ("$error", null), ("$id", null), ("$token", null));
