@@ -71,6 +71,12 @@ public static class HooklineServer
         services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.Section));
         services.AddOptions<ServerOptions>().Bind(configuration.GetSection(ServerOptions.Section));
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Hookline API";
+            document.Info.Description = "Platform routes take Authorization: Bearer <platform token>; merchant routes take HTTP Basic with an API key id and secret.";
+            return Task.CompletedTask;
+        }));
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IJitterSource, SharedJitterSource>();
@@ -107,6 +113,7 @@ public static class HooklineServer
     private static void MapRoutes(WebApplication app)
     {
         app.MapHealthApi();
+        app.MapOpenApi("/openapi/{documentName}.json");
 
         var platform = app.MapGroup("/v1").AddEndpointFilter<PlatformAuthFilter>();
         platform.MapAccountsApi();
