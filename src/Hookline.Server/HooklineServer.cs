@@ -100,6 +100,7 @@ public static class HooklineServer
         services.AddSingleton<Ingestion>();
         services.AddSingleton<MerchantAuthFilter>();
         services.AddSingleton<PlatformAuthFilter>();
+        services.AddSingleton<WebhookLimitGate>();
 
         // Order matters: storage is migrated and the first-run secrets exist before anything serves or dispatches.
         services.AddHostedService<StartupTasks>();

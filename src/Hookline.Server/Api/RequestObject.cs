@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Hookline.Server.Api;
 
@@ -28,6 +29,13 @@ internal sealed class RequestObject
             throw ApiException.BadRequest("The request body must be a JSON object.");
         }
 
+        // The reader does not check the bytes inside strings, and the payload is stored and sent as received:
+        // invalid UTF-8 would reach every receiver as a body that is not JSON.
+        if (!Utf8.IsValid(body.Span))
+        {
+            throw ApiException.BadRequest("The request body is not valid UTF-8.");
+        }
+
         JsonDocument document;
         try
         {
@@ -47,7 +55,9 @@ internal sealed class RequestObject
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
-            throw ApiException.BadRequest(prefix.Length == 0 ? "The request body must be a JSON object." : $"{prefix.TrimEnd('.')} must be an object.", prefix.TrimEnd('.'));
+            throw prefix.Length == 0
+                ? ApiException.BadRequest("The request body must be a JSON object.")
+                : ApiException.BadRequest($"{prefix.TrimEnd('.')} must be an object.", prefix.TrimEnd('.'));
         }
 
         foreach (var property in element.EnumerateObject())

@@ -35,7 +35,7 @@ internal static class EventsApi
         var raw = await BodyReader.ReadAsync(request, limits.Value.MaxRequestBytes, cancellationToken);
         var evt = ingestion.Parse(RequestObject.ParseElement(raw), "", ingestion.Now());
         var result = await ingestion.IngestAsync([evt], key, Ingestion.RequestHash(request.Path, raw), cancellationToken);
-        return Answer(result, request, r => IngestedView.From(r.Events[0], evt));
+        return Answer(result, request, r => IngestedView.From(r.Events[0], evt), _ => "account_id");
     }
 
     private static async Task<IResult> IngestBatchAsync(HttpRequest request, Ingestion ingestion, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
@@ -56,17 +56,20 @@ internal static class EventsApi
         var now = ingestion.Now();
         var events = array.EnumerateArray().Select((e, i) => ingestion.Parse(e, $"events[{i}].", now)).ToList();
         var result = await ingestion.IngestAsync(events, key, Ingestion.RequestHash(request.Path, raw), cancellationToken);
-        return Answer(result, request, r => new Collection<IngestedView>([.. r.Events.Select((e, i) => IngestedView.From(e, events[i]))]));
+        return Answer(
+            result, request, r => new Collection<IngestedView>([.. r.Events.Select((e, i) => IngestedView.From(e, events[i]))]),
+            unknown => $"events[{events.FindIndex(e => e.AccountId == unknown)}].account_id");
     }
 
-    private static IResult Answer<T>(IngestResult result, HttpRequest request, Func<IngestResult, T> view)
+    // accountField names the field holding an unknown account id, so that a batch error points at its event.
+    private static IResult Answer<T>(IngestResult result, HttpRequest request, Func<IngestResult, T> view, Func<string?, string> accountField)
     {
         switch (result.Status)
         {
             case IngestStatus.IdempotencyConflict:
                 throw new ApiException(409, "This Idempotency-Key was already used with a different request body.", IdempotencyHeader, "idempotency_conflict");
             case IngestStatus.UnknownAccount:
-                throw ApiException.BadRequest($"The account {result.UnknownAccountId} does not exist.", "account_id");
+                throw ApiException.BadRequest($"The account {result.UnknownAccountId} does not exist.", accountField(result.UnknownAccountId));
             case IngestStatus.Replayed:
                 request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
                 break;

@@ -31,7 +31,7 @@ internal static class WebhooksApi
 
     private static async Task<IResult> CreateAsync(
         Merchant merchant, HttpRequest request, IWebhookStore store, UrlPolicy urls, SecretProtector protector,
-        IOptions<LimitsOptions> limits, TimeProvider time, CancellationToken cancellationToken)
+        IOptions<LimitsOptions> limits, WebhookLimitGate limitGate, TimeProvider time, CancellationToken cancellationToken)
     {
         var body = RequestObject.Parse(await BodyReader.ReadAsync(request, 64 * 1024, cancellationToken), Fields);
         var product = body.String("product") ?? Products.Payments;
@@ -45,20 +45,24 @@ internal static class WebhooksApi
         var alertEmail = CheckEmail(body.String("alert_email", maxLength: 254));
         var active = body.Bool("active") ?? true;
 
-        var existing = await store.ListWebhooksAsync(merchant.AccountId, merchant.Mode, cancellationToken);
-        var limit = product == Products.Payouts ? limits.Value.PayoutsWebhooks : limits.Value.PaymentsWebhooks;
-        if (existing.Count(w => w.Product == product) >= limit)
-        {
-            throw ApiException.BadRequest($"You can add at most {limit} {product} webhook{(limit == 1 ? "" : "s")} per mode.");
-        }
-
         var now = time.GetUtcNow();
         var id = Ids.New(Ids.Webhook);
         var (secret, generated) = SecretFrom(body);
         var stored = secret is null ? null : new WebhookSecret(Ids.New(Ids.Secret), id, protector.Protect(secret, merchant.AccountId, id), now);
         var webhook = new Webhook(id, merchant.AccountId, merchant.Mode, product, url, events, active, alertEmail, stored?.Id, now, now,
             active ? null : now, active ? null : "disabled by merchant", null);
-        await store.CreateWebhookAsync(webhook, stored, cancellationToken);
+
+        var limit = product == Products.Payouts ? limits.Value.PayoutsWebhooks : limits.Value.PaymentsWebhooks;
+        await limitGate.RunAsync(async () =>
+        {
+            var existing = await store.ListWebhooksAsync(merchant.AccountId, merchant.Mode, cancellationToken);
+            if (existing.Count(w => w.Product == product) >= limit)
+            {
+                throw ApiException.BadRequest($"You can add at most {limit} {product} webhook{(limit == 1 ? "" : "s")} per mode.");
+            }
+
+            await store.CreateWebhookAsync(webhook, stored, cancellationToken);
+        }, cancellationToken);
 
         var view = WebhookView.From(webhook);
         return generated
