@@ -23,7 +23,7 @@ internal sealed partial class SqliteStore
             // and scans again. Each round excludes at least one more webhook and leases at least one delivery.
             await using var select = Command(connection, transaction, $"""
                 SELECT d.id, d.event_id, d.webhook_id, d.account_id, w.url, e.body, e.created_at, s.ciphertext,
-                       d.attempts, d.trigger, d.lease_token
+                       d.attempts, d.trigger, d.lease_token, d.deadline_at
                 FROM (
                     SELECT id, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at) AS rank
                     FROM (
@@ -62,7 +62,8 @@ internal sealed partial class SqliteStore
                     {
                         round.Add(new LeasedDelivery(
                             reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                            (byte[])reader.GetValue(5), Time(reader.GetInt64(6)), reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7),
+                            (byte[])reader.GetValue(5), Time(reader.GetInt64(6)), Time(reader.GetInt64(11)),
+                            reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7),
                             reader.GetInt32(8), reader.GetString(9), reader.GetInt64(10) + 1, expires));
                     }
                 }

@@ -21,6 +21,10 @@ internal sealed partial class SqliteStore
         {
             return new IngestResult(IngestStatus.UnknownAccount, [], [], unknown.AccountId);
         }
+        catch (UnknownWebhookException)
+        {
+            return new IngestResult(IngestStatus.UnknownWebhook, [], []);
+        }
     }
 
     private static async Task<IngestResult> IngestAsync(SqliteConnection connection, SqliteTransaction transaction, IngestBatch batch, CancellationToken cancellationToken)
@@ -41,6 +45,7 @@ internal sealed partial class SqliteStore
 
         var webhooksByScope = new Dictionary<(string, string, string), List<Webhook>>();
         var leasedPerWebhook = new Dictionary<string, int>();
+        var trigger = batch.TestTarget is null ? AttemptTrigger.Initial : AttemptTrigger.Test;
         var ingested = new List<IngestedEvent>(batch.Events.Count);
         var leased = new List<LeasedDelivery>();
 
@@ -49,12 +54,12 @@ internal sealed partial class SqliteStore
             ("$id", null), ("$a", null), ("$m", null), ("$n", null), ("$p", null), ("$b", null), ("$at", null));
         await using var insertDelivery = Command(connection, transaction, """
             INSERT INTO deliveries (id, event_id, webhook_id, account_id, mode, secret_id, status, trigger, created_at,
-                                    next_attempt_at, completed_at, lease_owner, lease_expires_at, lease_token)
-            VALUES ($id, $e, $w, $a, $m, $s, $status, $trigger, $at, $next, $done, $owner, $expires, $token)
+                                    next_attempt_at, completed_at, lease_owner, lease_expires_at, lease_token, deadline_at)
+            VALUES ($id, $e, $w, $a, $m, $s, $status, $trigger, $at, $next, $done, $owner, $expires, $token, $deadline)
             """,
             ("$id", null), ("$e", null), ("$w", null), ("$a", null), ("$m", null), ("$s", null), ("$status", null),
             ("$trigger", AttemptTrigger.Initial), ("$at", null), ("$next", null), ("$done", null), ("$owner", null),
-            ("$expires", null), ("$token", null));
+            ("$expires", null), ("$token", null), ("$deadline", null));
 
         foreach (var evt in batch.Events)
         {
@@ -68,9 +73,13 @@ internal sealed partial class SqliteStore
                 }
 
                 await using var match = Command(connection, transaction,
-                    $"{WebhookColumns} WHERE account_id = $a AND mode = $m AND product = $p AND deleted_at IS NULL",
-                    ("$a", evt.AccountId), ("$m", evt.Mode), ("$p", evt.Product));
-                webhooks = await ReadWebhooksAsync(match, cancellationToken);
+                    $"{WebhookColumns} WHERE account_id = $a AND mode = $m AND product = $p AND deleted_at IS NULL AND ($target IS NULL OR id = $target)",
+                        ("$a", evt.AccountId), ("$m", evt.Mode), ("$p", evt.Product), ("$target", batch.TestTarget));
+                    webhooks = await ReadWebhooksAsync(match, cancellationToken);
+                    if (batch.TestTarget is not null && webhooks.Count == 0)
+                    {
+                        throw new UnknownWebhookException();
+                    }
                 webhooksByScope[scope] = webhooks;
             }
 
@@ -80,7 +89,7 @@ internal sealed partial class SqliteStore
             int pending = 0, skipped = 0;
             foreach (var webhook in webhooks)
             {
-                if (!webhook.Subscribes(evt.Name))
+                if (batch.TestTarget is null && !webhook.Subscribes(evt.Name))
                 {
                     continue;
                 }
@@ -88,9 +97,9 @@ internal sealed partial class SqliteStore
                 var deliveryId = Ids.New(Ids.Delivery);
                 var lease = webhook.Active && CanLease(batch.Lease, webhook.Id, leased.Count, leasedPerWebhook) ? batch.Lease : null;
                 SetAll(insertDelivery, deliveryId, evt.Id, webhook.Id, evt.AccountId, evt.Mode, webhook.SecretId,
-                    webhook.Active ? DeliveryStatus.Pending : DeliveryStatus.Skipped, AttemptTrigger.Initial, Ms(evt.CreatedAt),
-                    webhook.Active ? Ms(evt.CreatedAt) : null, webhook.Active ? null : Ms(evt.CreatedAt),
-                    lease?.Owner, Ms(lease?.ExpiresAt), lease is null ? 0L : 1L);
+                    webhook.Active ? DeliveryStatus.Pending : DeliveryStatus.Skipped, trigger, Ms(evt.CreatedAt),
+                        webhook.Active ? Ms(evt.CreatedAt) : null, webhook.Active ? null : Ms(evt.CreatedAt),
+                        lease?.Owner, Ms(lease?.ExpiresAt), lease is null ? 0L : 1L, Ms(evt.DeliveryDeadline));
                 await insertDelivery.ExecuteNonQueryAsync(cancellationToken);
 
                 if (!webhook.Active)
@@ -105,7 +114,7 @@ internal sealed partial class SqliteStore
                     leasedPerWebhook[webhook.Id] = leasedPerWebhook.GetValueOrDefault(webhook.Id) + 1;
                     var secret = webhook.SecretId is null ? null : await SecretCiphertextAsync(connection, transaction, webhook.SecretId, cancellationToken);
                     leased.Add(new LeasedDelivery(deliveryId, evt.Id, webhook.Id, evt.AccountId, webhook.Url, evt.Body, evt.CreatedAt,
-                        secret, 0, AttemptTrigger.Initial, 1, lease.ExpiresAt));
+                        evt.DeliveryDeadline, secret, 0, trigger, 1, lease.ExpiresAt));
                 }
             }
 
@@ -181,6 +190,8 @@ internal sealed partial class SqliteStore
                 int.Parse(cells[2], CultureInfo.InvariantCulture), int.Parse(cells[3], CultureInfo.InvariantCulture));
         })];
 
+    private sealed class UnknownWebhookException() : Exception("The test-fire webhook does not exist.");
+    
     private sealed class UnknownAccountException(string accountId) : Exception($"Account {accountId} does not exist.")
     {
         public string AccountId { get; } = accountId;

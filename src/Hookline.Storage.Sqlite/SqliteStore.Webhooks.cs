@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Hookline.Core.Delivery;
+using Hookline.Core.Storage;
 using Hookline.Core.Webhooks;
 using Microsoft.Data.Sqlite;
 
@@ -13,7 +14,7 @@ internal sealed partial class SqliteStore
         FROM webhooks
         """;
 
-    public Task CreateWebhookAsync(Webhook webhook, WebhookSecret? secret, CancellationToken cancellationToken)
+    public Task CreateWebhookAsync(Webhook webhook, WebhookSecret? secret, CancellationToken cancellationToken, AuditEntry? audit = null)
         => WriteAsync(async (connection, transaction) =>
         {
             await using (var command = Command(connection, transaction, """
@@ -34,6 +35,7 @@ internal sealed partial class SqliteStore
                 await InsertSecretAsync(connection, transaction, secret, cancellationToken);
             }
 
+            await AppendAuditAsync(connection, transaction, webhook.AccountId, webhook.Mode, webhook.Id, audit, webhook.CreatedAt, cancellationToken);
             return true;
         }, cancellationToken);
 
@@ -49,7 +51,7 @@ internal sealed partial class SqliteStore
             return await ReadWebhooksAsync(command, cancellationToken);
         }, cancellationToken);
 
-    public Task<Webhook?> UpdateWebhookAsync(string accountId, string mode, string webhookId, WebhookChanges changes, DateTimeOffset at, CancellationToken cancellationToken)
+    public Task<Webhook?> UpdateWebhookAsync(string accountId, string mode, string webhookId, WebhookChanges changes, DateTimeOffset at, CancellationToken cancellationToken, AuditEntry? audit = null)
         => WriteAsync(async (connection, transaction) =>
         {
             var current = await FindWebhookAsync(connection, transaction, accountId, mode, webhookId, cancellationToken);
@@ -90,10 +92,11 @@ internal sealed partial class SqliteStore
                 await CancelPendingAsync(connection, transaction, webhookId, at, cancellationToken);
             }
 
+            await AppendAuditAsync(connection, transaction, accountId, mode, webhookId, audit, at, cancellationToken);
             return await FindWebhookAsync(connection, transaction, accountId, mode, webhookId, cancellationToken);
         }, cancellationToken);
 
-    public Task<bool> DeleteWebhookAsync(string accountId, string mode, string webhookId, DateTimeOffset at, CancellationToken cancellationToken)
+    public Task<bool> DeleteWebhookAsync(string accountId, string mode, string webhookId, DateTimeOffset at, CancellationToken cancellationToken, AuditEntry? audit = null)
         => WriteAsync(async (connection, transaction) =>
         {
             await using (var command = Command(connection, transaction,
@@ -107,8 +110,38 @@ internal sealed partial class SqliteStore
             }
 
             await CancelPendingAsync(connection, transaction, webhookId, at, cancellationToken);
+            await AppendAuditAsync(connection, transaction, accountId, mode, webhookId, audit, at, cancellationToken);
             return true;
         }, cancellationToken);
+
+    public Task<IReadOnlyList<AuditRecord>> ListAuditAsync(string accountId, string mode, string webhookId, CancellationToken cancellationToken)
+        => ReadAsync<IReadOnlyList<AuditRecord>>(async connection =>
+        {
+            await using var command = Command(connection, null,
+                "SELECT id, webhook_id, actor, action, changes, at FROM webhook_audit WHERE webhook_id = $w AND account_id = $a AND mode = $m ORDER BY id",
+                ("$w", webhookId), ("$a", accountId), ("$m", mode));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var records = new List<AuditRecord>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                records.Add(new AuditRecord(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), Time(reader.GetInt64(5))));
+            }
+
+            return records;
+        }, cancellationToken);
+
+    private static async Task AppendAuditAsync(SqliteConnection connection, SqliteTransaction transaction, string accountId, string mode, string webhookId, AuditEntry? audit, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        if (audit is null)
+        {
+            return;
+        }
+
+        await using var command = Command(connection, transaction,
+            "INSERT INTO webhook_audit (account_id, mode, webhook_id, actor, action, changes, at) VALUES ($a, $m, $w, $actor, $action, $changes, $at)",
+            ("$a", accountId), ("$m", mode), ("$w", webhookId), ("$actor", audit.Actor), ("$action", audit.Action), ("$changes", audit.Changes), ("$at", Ms(at)));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     private static async Task CancelPendingAsync(SqliteConnection connection, SqliteTransaction transaction, string webhookId, DateTimeOffset at, CancellationToken cancellationToken)
     {

@@ -169,7 +169,7 @@ internal sealed partial class Dispatcher : BackgroundService
             }
 
             var attemptNumber = delivery.AttemptsMade + 1;
-            if (now > _schedule.Deadline(delivery.EventCreatedAt))
+            if (now > delivery.Deadline)
             {
                 _writer.Add(new Completion(delivery.Id, delivery.WebhookId, delivery.LeaseToken, attemptNumber, delivery.Trigger, now, null, null));
                 return;
@@ -177,7 +177,7 @@ internal sealed partial class Dispatcher : BackgroundService
 
             var secret = delivery.SecretCiphertext is null ? null : _protector.Unprotect(delivery.SecretCiphertext, delivery.AccountId, delivery.WebhookId);
             var outcome = await _sender.SendAsync(new OutgoingRequest(delivery.Url, delivery.EventId, delivery.Body, secret), CancellationToken.None);
-            var next = _schedule.Next(attemptNumber, outcome, _time.GetUtcNow(), delivery.EventCreatedAt);
+            var next = _schedule.Next(attemptNumber, outcome, _time.GetUtcNow(), delivery.Deadline);
             _writer.Add(new Completion(delivery.Id, delivery.WebhookId, delivery.LeaseToken, attemptNumber, delivery.Trigger, now, outcome, next));
             if (next is { } due && due - _time.GetUtcNow() < _options.PollInterval)
             {

@@ -13,6 +13,7 @@ internal sealed record LeasedDelivery(
     string Url,
     byte[] Body,
     DateTimeOffset EventCreatedAt,
+    DateTimeOffset Deadline,
     byte[]? SecretCiphertext,
     int AttemptsMade,
     string Trigger,

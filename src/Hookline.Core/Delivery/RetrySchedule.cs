@@ -34,8 +34,11 @@ internal sealed class RetrySchedule(IOptions<DeliveryOptions> options, IJitterSo
         return seconds >= _options.RetryMaxDelay.TotalSeconds ? _options.RetryMaxDelay : TimeSpan.FromSeconds(seconds);
     }
 
-    /// <summary>Null means give up: the failure is permanent or the next attempt would start after the deadline.</summary>
-    public DateTimeOffset? Next(int attemptsMade, AttemptOutcome outcome, DateTimeOffset now, DateTimeOffset eventCreatedAt)
+    /// <summary>
+    /// Null means give up: the failure is permanent or the next attempt would start after
+    /// <paramref name="deadline"/> (the event's created_at + window, or a replay's own window).
+    /// </summary>
+    public DateTimeOffset? Next(int attemptsMade, AttemptOutcome outcome, DateTimeOffset now, DateTimeOffset deadline)
     {
         if (outcome.Succeeded || outcome.IsPermanent)
         {
@@ -56,7 +59,7 @@ internal sealed class RetrySchedule(IOptions<DeliveryOptions> options, IJitterSo
         }
 
         var next = now + delay;
-        return next > Deadline(eventCreatedAt) ? null : next;
+        return next > deadline ? null : next;
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

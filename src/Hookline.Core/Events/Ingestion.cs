@@ -2,19 +2,27 @@ using Hookline.Core.Delivery;
 
 namespace Hookline.Core.Events;
 
-/// <summary>One event ready to be committed: its envelope is already rendered.</summary>
-internal sealed record NewEvent(string Id, string AccountId, string Mode, string Name, string Product, byte[] Body, DateTimeOffset CreatedAt);
+/// <summary>
+/// One event ready to be committed: its envelope is already rendered. <see cref="DeliveryDeadline"/> is when
+/// its deliveries stop being attempted (created_at + retry window).
+/// </summary>
+internal sealed record NewEvent(string Id, string AccountId, string Mode, string Name, string Product, byte[] Body, DateTimeOffset CreatedAt, DateTimeOffset DeliveryDeadline);
 
 /// <summary>
 /// Events to commit in one transaction with their deliveries. When <see cref="Lease"/> is set the new
 /// deliveries are inserted already leased to this process, so they can be handed to its dispatcher in memory
 /// without another round trip; if the process dies, the lease simply expires.
 /// </summary>
+/// <remarks>
+/// With <see cref="TestTarget"/> set (a test fire), each event gets exactly one delivery, to that webhook,
+/// whatever it subscribes to, with the trigger <c>test</c>.
+/// </remarks>
 internal sealed record IngestBatch(
     IReadOnlyList<NewEvent> Events,
     string? IdempotencyKey,
     byte[]? RequestHash,
-    LeaseGrant? Lease);
+    LeaseGrant? Lease,
+    string? TestTarget = null);
 
 /// <summary>
 /// Permission to insert up to <see cref="MaxDeliveries"/> new deliveries already leased to <see cref="Owner"/>,
@@ -32,6 +40,9 @@ internal enum IngestStatus
     Replayed,
     IdempotencyConflict,
     UnknownAccount,
+
+    /// <summary>The test-fire target does not exist in the event's account, mode and product.</summary>
+    UnknownWebhook,
 }
 
 internal sealed record IngestResult(

@@ -13,7 +13,7 @@ namespace Hookline.Server.Events;
 /// Turns validated requests into committed events. The 2xx goes out only after the store's commit; the
 /// deliveries it created are then handed to this process's dispatcher, already leased to it.
 /// </summary>
-internal sealed class Ingestion(IEventStore store, Dispatcher dispatcher, TimeProvider time)
+internal sealed class Ingestion(IEventStore store, Dispatcher dispatcher, RetrySchedule schedule, TimeProvider time)
 {
     private static readonly string[] EventFields = ["account_id", "mode", "event", "payload"];
 
@@ -50,7 +50,7 @@ internal sealed class Ingestion(IEventStore store, Dispatcher dispatcher, TimePr
         }
 
         var envelope = Envelope.Render(accountId, type.Name, payload, now);
-        return new NewEvent(Ids.New(Ids.Event), accountId, mode, type.Name, type.Product, envelope, now);
+        return new NewEvent(Ids.New(Ids.Event), accountId, mode, type.Name, type.Product, envelope, now, schedule.Deadline(now));
     }
 
     public DateTimeOffset Now() => time.GetUtcNow();

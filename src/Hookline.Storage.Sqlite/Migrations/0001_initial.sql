@@ -67,6 +67,7 @@ CREATE TABLE deliveries (
     attempts          INTEGER NOT NULL DEFAULT 0,
     created_at        INTEGER NOT NULL,
     next_attempt_at   INTEGER,
+    deadline_at       INTEGER NOT NULL,       -- no attempt starts later (created_at + window, or a replay's own)
     completed_at      INTEGER,
     last_status_code  INTEGER,
     last_error        TEXT,
@@ -77,6 +78,7 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX deliveries_by_event ON deliveries (event_id);
 CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, created_at);
+CREATE INDEX deliveries_by_webhook_status ON deliveries (webhook_id, status);
 
 CREATE TABLE attempts (
     delivery_id       TEXT NOT NULL REFERENCES deliveries (id),
@@ -89,6 +91,21 @@ CREATE TABLE attempts (
     response_excerpt  TEXT,
     PRIMARY KEY (delivery_id, number)
 ) STRICT, WITHOUT ROWID;
+
+-- Append-only: who changed which webhook, how and when. Never holds a secret (rotation is recorded as such).
+CREATE TABLE webhook_audit (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id  TEXT NOT NULL,
+    mode        TEXT NOT NULL,
+    webhook_id  TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    changes     TEXT NOT NULL,
+    at          INTEGER NOT NULL
+) STRICT;
+CREATE INDEX webhook_audit_by_webhook ON webhook_audit (webhook_id, id);
+CREATE TRIGGER webhook_audit_no_update BEFORE UPDATE ON webhook_audit BEGIN SELECT RAISE(ABORT, 'webhook_audit is append-only'); END;
+CREATE TRIGGER webhook_audit_no_delete BEFORE DELETE ON webhook_audit BEGIN SELECT RAISE(ABORT, 'webhook_audit is append-only'); END;
 
 CREATE TABLE idempotency_keys (
     key           TEXT PRIMARY KEY,

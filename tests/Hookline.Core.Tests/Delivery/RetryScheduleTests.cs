@@ -7,6 +7,7 @@ namespace Hookline.Core.Tests.Delivery;
 public sealed class RetryScheduleTests
 {
     private static readonly DateTimeOffset Created = new(2026, 5, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Deadline = Created.AddHours(24);
 
     private static RetrySchedule Schedule(double jitter = 0.5, Action<DeliveryOptions>? configure = null)
     {
@@ -26,7 +27,7 @@ public sealed class RetryScheduleTests
     [InlineData(10, 2560)]
     public void Backoff_doubles_from_the_base_delay(int attemptsMade, int seconds)
     {
-        var next = Schedule().Next(attemptsMade, Status(500), Created, Created);
+        var next = Schedule().Next(attemptsMade, Status(500), Created, Deadline);
         Assert.Equal(Created.AddSeconds(seconds), next);
     }
 
@@ -43,7 +44,7 @@ public sealed class RetryScheduleTests
     [InlineData(0.999999, 12)]
     public void Jitter_spreads_each_delay_by_at_most_twenty_percent(double random, int seconds)
     {
-        var next = Schedule(random).Next(2, Status(500), Created, Created)!.Value;
+        var next = Schedule(random).Next(2, Status(500), Created, Deadline)!.Value;
         Assert.Equal(seconds, (next - Created).TotalSeconds, precision: 3);
     }
 
@@ -52,9 +53,9 @@ public sealed class RetryScheduleTests
     {
         var schedule = Schedule();
         var timeout = AttemptOutcome.Failure(AttemptError.Timeout, TimeSpan.FromSeconds(5));
-        Assert.Equal(Created.AddSeconds(60), schedule.Next(1, timeout, Created, Created));
-        Assert.Equal(Created.AddSeconds(60), schedule.Next(1, Status(429), Created, Created));
-        Assert.Equal(Created.AddSeconds(5), schedule.Next(1, Status(500), Created, Created));
+        Assert.Equal(Created.AddSeconds(60), schedule.Next(1, timeout, Created, Deadline));
+        Assert.Equal(Created.AddSeconds(60), schedule.Next(1, Status(429), Created, Deadline));
+        Assert.Equal(Created.AddSeconds(5), schedule.Next(1, Status(500), Created, Deadline));
     }
 
     [Theory]
@@ -67,7 +68,7 @@ public sealed class RetryScheduleTests
     [InlineData(429, 1000, 120)]
     public void Retry_After_is_honoured_but_clamped_between_the_delay_and_twice_it(int status, int retryAfterSeconds, int expectedSeconds)
     {
-        var next = Schedule().Next(1, Status(status, TimeSpan.FromSeconds(retryAfterSeconds)), Created, Created);
+        var next = Schedule().Next(1, Status(status, TimeSpan.FromSeconds(retryAfterSeconds)), Created, Deadline);
         Assert.Equal(Created.AddSeconds(expectedSeconds), next);
     }
 
@@ -76,17 +77,17 @@ public sealed class RetryScheduleTests
     {
         var schedule = Schedule();
         var nearEnd = Created.AddHours(24).AddSeconds(-3);
-        Assert.Null(schedule.Next(1, Status(500), nearEnd, Created));
+        Assert.Null(schedule.Next(1, Status(500), nearEnd, Deadline));
         var earlier = Created.AddHours(24).AddSeconds(-10);
-        Assert.Equal(earlier.AddSeconds(5), schedule.Next(1, Status(500), earlier, Created));
+        Assert.Equal(earlier.AddSeconds(5), schedule.Next(1, Status(500), earlier, Deadline));
     }
 
     [Fact]
     public void Success_and_blocked_destinations_are_never_retried()
     {
         var schedule = Schedule();
-        Assert.Null(schedule.Next(1, Status(200), Created, Created));
-        Assert.Null(schedule.Next(1, AttemptOutcome.Failure(AttemptError.BlockedDestination, TimeSpan.Zero), Created, Created));
+        Assert.Null(schedule.Next(1, Status(200), Created, Deadline));
+        Assert.Null(schedule.Next(1, AttemptOutcome.Failure(AttemptError.BlockedDestination, TimeSpan.Zero), Created, Deadline));
     }
 
     [Fact]
@@ -94,7 +95,7 @@ public sealed class RetryScheduleTests
     {
         var schedule = Schedule(0.0);
         var past = Created.AddHours(-1);
-        var next = schedule.Next(1, Status(500), past, Created)!.Value;
+        var next = schedule.Next(1, Status(500), past, Deadline)!.Value;
         Assert.True(next > past);
     }
 

@@ -1199,14 +1199,9 @@ public abstract class StoreContractTests : IAsyncLifetime
     {
         var store = _store;
         _store = null;
-        switch (store)
+        if (store is not null)
         {
-            case IAsyncDisposable asyncDisposable:
-                await asyncDisposable.DisposeAsync();
-                break;
-            case IDisposable disposable:
-                disposable.Dispose();
-                break;
+            await store.DisposeAsync();
         }
     }
 
@@ -1237,7 +1232,7 @@ public abstract class StoreContractTests : IAsyncLifetime
     private static NewEvent Event(string accountId, string name = "payment.captured", string mode = Modes.Test, string product = Products.Payments, DateTimeOffset? at = null)
     {
         var id = Ids.New(Ids.Event);
-        return new NewEvent(id, accountId, mode, name, product, Encoding.UTF8.GetBytes($$"""{"id":"{{id}}","event":"{{name}}"}"""), at ?? T0);
+        return new NewEvent(id, accountId, mode, name, product, Encoding.UTF8.GetBytes($$"""{"id":"{{id}}","event":"{{name}}"}"""), at ?? T0, (at ?? T0) + TimeSpan.FromHours(24));
     }
 
     private static LeaseGrant Grant(DateTimeOffset expiresAt) => new("worker-a", expiresAt, MaxDeliveries: 100, MaxPerWebhook: 100, ExcludedWebhooks: []);
