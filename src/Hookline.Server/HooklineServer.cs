@@ -1,7 +1,6 @@
 using Hookline.Core.Delivery;
 using Hookline.Core.Destinations;
 using Hookline.Core.Secrets;
-using Hookline.Core.Storage;
 using Hookline.Server.Accounts;
 using Hookline.Server.Api;
 using Hookline.Server.Auth;
@@ -10,7 +9,6 @@ using Hookline.Server.Events;
 using Hookline.Server.Health;
 using Hookline.Server.Hosting;
 using Hookline.Server.Webhooks;
-using Hookline.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -85,12 +83,7 @@ public static class HooklineServer
         services.AddSingleton(sp => PlatformToken.Load(sp.GetRequiredService<IOptions<PlatformOptions>>().Value.Token, sp.GetRequiredService<DataDirectory>().Path));
         services.AddSingleton(sp => new SecretProtector(MasterKey.Load(configuration["Secrets:MasterKey"], sp.GetRequiredService<DataDirectory>().Path)));
 
-        services.AddSingleton(sp => new SqliteStore(new SqliteOptions { DatabasePath = Path.Combine(sp.GetRequiredService<DataDirectory>().Path, "hookline.db") }));
-        services.AddSingleton<IHooklineStore>(sp => sp.GetRequiredService<SqliteStore>());
-        services.AddSingleton<IAccountStore>(sp => sp.GetRequiredService<IHooklineStore>());
-        services.AddSingleton<IWebhookStore>(sp => sp.GetRequiredService<IHooklineStore>());
-        services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<IHooklineStore>());
-        services.AddSingleton<IDeliveryStore>(sp => sp.GetRequiredService<IHooklineStore>());
+        services.AddHooklineStorage(configuration);
 
         services.AddSingleton<UrlPolicy>();
         services.AddSingleton<RetrySchedule>();
