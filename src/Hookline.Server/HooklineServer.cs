@@ -68,6 +68,7 @@ public static class HooklineServer
         services.AddOptions<PlatformOptions>().Bind(configuration.GetSection(PlatformOptions.Section));
         services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.Section));
         services.AddOptions<ServerOptions>().Bind(configuration.GetSection(ServerOptions.Section));
+        services.AddOptions<ReplayOptions>().Bind(configuration.GetSection(ReplayOptions.Section));
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
@@ -93,6 +94,7 @@ public static class HooklineServer
         services.AddSingleton<Ingestion>();
         services.AddSingleton<MerchantAuthFilter>();
         services.AddSingleton<PlatformAuthFilter>();
+        services.AddSingleton<AuthFailureLimiter>();
         services.AddSingleton<WebhookLimitGate>();
 
         // Order matters: storage is migrated and the first-run secrets exist before anything serves or dispatches.
@@ -115,6 +117,7 @@ public static class HooklineServer
 
         var merchant = app.MapGroup("/v1").AddEndpointFilter<MerchantAuthFilter>();
         merchant.MapWebhooksApi();
+        merchant.MapWebhookActivityApi();
         merchant.MapEventsApi();
         merchant.MapDeliveriesApi();
     }

@@ -23,6 +23,9 @@ internal sealed class ApiException(int status, string description, string? field
 
     public string Reason { get; } = reason;
 
+    /// <summary>Seconds for a <c>Retry-After</c> header (429).</summary>
+    public string? RetryAfter { get; init; }
+
     public static ApiException BadRequest(string description, string? field = null) => new(400, description, field);
 
     public static ApiException NotFound(string description = "The id provided does not exist") => new(404, description, null, "resource_not_found");

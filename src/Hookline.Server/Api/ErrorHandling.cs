@@ -20,15 +20,23 @@ internal sealed partial class ErrorHandling(RequestDelegate next, ILogger<ErrorH
         }
         catch (ApiException e) when (!context.Response.HasStarted)
         {
+            context.Response.Clear();
+            if (e.RetryAfter is not null)
+            {
+                context.Response.Headers.RetryAfter = e.RetryAfter;
+            }
+
             await WriteAsync(context, e.Status, e.Message, e.Field, e.Reason);
         }
         catch (BadHttpRequestException e) when (!context.Response.HasStarted)
         {
+            context.Response.Clear();
             var description = e.StatusCode == 413 ? "The request body is too large." : "The request could not be read.";
             await WriteAsync(context, e.StatusCode, description, null, e.StatusCode == 413 ? "request_too_large" : "bad_request");
         }
         catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
         {
+            context.Response.Clear();
             Log.Unhandled(logger, e, context.Request.Method, context.Request.Path);
             await WriteAsync(context, 500, "The server could not complete the request. Nothing was accepted; it is safe to retry.", null, "server_error");
         }
@@ -36,7 +44,6 @@ internal sealed partial class ErrorHandling(RequestDelegate next, ILogger<ErrorH
 
     private static Task WriteAsync(HttpContext context, int status, string description, string? field, string reason)
     {
-        context.Response.Clear();
         context.Response.StatusCode = status;
         return context.Response.WriteAsJsonAsync(ApiException.Render(status, description, field, reason), ApiJson.Options);
     }

@@ -29,8 +29,11 @@ internal sealed record Merchant(string AccountId, string Mode, string KeyId)
             return known;
         }
 
+        var limiter = context.RequestServices.GetRequiredService<AuthFailureLimiter>();
+        limiter.ThrowIfBlocked(context);
         if (!TryReadBasic(context.Request, out var keyId, out var secret))
         {
+            limiter.RecordFailure(context);
             throw MerchantAuthFilter.Unauthorized();
         }
 
@@ -39,6 +42,7 @@ internal sealed record Merchant(string AccountId, string Mode, string KeyId)
         var matches = KeySecrets.Matches(secret, key?.SecretHash ?? DecoyHash);
         if (key is null || !matches || key.RevokedAt is not null)
         {
+            limiter.RecordFailure(context);
             throw MerchantAuthFilter.Unauthorized();
         }
 
@@ -88,13 +92,15 @@ internal sealed class MerchantAuthFilter : IEndpointFilter
 }
 
 /// <summary>The operator: <c>Authorization: Bearer &lt;platform token&gt;</c>.</summary>
-internal sealed class PlatformAuthFilter(PlatformToken token) : IEndpointFilter
+internal sealed class PlatformAuthFilter(PlatformToken token, AuthFailureLimiter limiter) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
+        limiter.ThrowIfBlocked(context.HttpContext);
         var header = context.HttpContext.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length > 512 || !token.Matches(header["Bearer ".Length..].Trim()))
         {
+            limiter.RecordFailure(context.HttpContext);
             throw MerchantAuthFilter.Unauthorized();
         }
 

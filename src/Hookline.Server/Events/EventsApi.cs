@@ -5,6 +5,8 @@ using Hookline.Server.Api;
 using Hookline.Server.Auth;
 using Hookline.Server.Deliveries;
 using Hookline.Server.Hosting;
+using Hookline.Server.Webhooks;
+using Hookline.Core.Delivery;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -25,7 +27,9 @@ internal static class EventsApi
 
     public static RouteGroupBuilder MapEventsApi(this RouteGroupBuilder merchant)
     {
+        merchant.MapGet("/events", ListAsync);
         merchant.MapGet("/events/{id}", GetAsync);
+        merchant.MapPost("/events/{id}/replay", ReplayAsync);
         return merchant;
     }
 
@@ -99,6 +103,59 @@ internal static class EventsApi
         return Results.Json(
             new EventView(stored.Id, "event", stored.Name, stored.Mode, ApiJson.Seconds(stored.CreatedAt), envelope.RootElement.Clone(), [.. deliveries.Select(DeliveryView.From)]),
             ApiJson.Options);
+    }
+
+    private static async Task<IResult> ListAsync(Merchant merchant, HttpRequest request, IEventStore store, CancellationToken cancellationToken)
+    {
+        var (count, skip) = Paging.Read(request);
+        var name = Paging.Single(request, "event");
+        if (name is not null && EventCatalog.Default.Find(name) is null)
+        {
+            throw ApiException.BadRequest($"Invalid event name/names: {(name.Any(char.IsControl) ? "(unprintable name)" : name)}", "event");
+        }
+
+        var events = await store.ListEventsAsync(
+            new EventQuery(merchant.AccountId, merchant.Mode, Paging.Time(request, "from"), Paging.Time(request, "to"), name, count, skip), cancellationToken);
+        return Results.Json(new Collection<EventSummaryView>([.. events.Select(EventSummaryView.From)]), ApiJson.Options);
+    }
+
+    private static async Task<IResult> ReplayAsync(
+        string id, Merchant merchant, HttpRequest request, IEventStore store, Dispatcher dispatcher, RetrySchedule schedule,
+        IOptions<ReplayOptions> replay, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var raw = await BodyReader.ReadAsync(request, 4096, cancellationToken);
+        var webhookId = raw.Length == 0 ? null : RequestObject.Parse(raw, "webhook_id").String("webhook_id", maxLength: 64);
+        var stored = await store.GetEventAsync(merchant.AccountId, merchant.Mode, id, cancellationToken) ?? throw ApiException.NotFound();
+        var now = time.GetUtcNow();
+        if (stored.CreatedAt < now - replay.Value.MaxAge)
+        {
+            throw ApiException.BadRequest($"Events can be replayed for {replay.Value.MaxAge.TotalDays:0.##} days after they happen; this one is older.", "id");
+        }
+
+        var result = await store.ReplayEventAsync(merchant.AccountId, merchant.Mode, id, webhookId, now, schedule.Deadline(now), cancellationToken);
+        switch (result.Status)
+        {
+            case ReplayStatus.EventNotFound:
+                throw ApiException.NotFound();
+            case ReplayStatus.NoSubscribedWebhook:
+                throw webhookId is null
+                    ? ApiException.BadRequest("No webhook was subscribed to this event when it happened.", "id")
+                    : ApiException.BadRequest("That webhook was not subscribed to this event when it happened.", "webhook_id");
+            case ReplayStatus.WebhookDisabled:
+                throw ApiException.BadRequest("The webhook is disabled or deleted; enable it before replaying to it.", webhookId is null ? "id" : "webhook_id");
+        }
+
+        dispatcher.Wake();
+        return Results.Json(new ReplayView("replay", webhookId, id, result.Queued), ApiJson.Options, statusCode: 202);
+    }
+
+    private sealed record EventSummaryView(string Id, string Entity, string Event, string Mode, long CreatedAt, JsonElement Envelope)
+    {
+        public static EventSummaryView From(StoredEvent e)
+        {
+            using var envelope = JsonDocument.Parse(e.Body);
+            return new(e.Id, "event", e.Name, e.Mode, ApiJson.Seconds(e.CreatedAt), envelope.RootElement.Clone());
+        }
     }
 
     private sealed record EventView(string Id, string Entity, string Event, string Mode, long CreatedAt, JsonElement Envelope, IReadOnlyList<DeliveryView> Deliveries);

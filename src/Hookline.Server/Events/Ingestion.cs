@@ -49,8 +49,18 @@ internal sealed class Ingestion(IEventStore store, Dispatcher dispatcher, RetryS
             throw ApiException.BadRequest($"The {prefix}payload must be an object of entities.", prefix + "payload");
         }
 
-        var envelope = Envelope.Render(accountId, type.Name, payload, now);
-        return new NewEvent(Ids.New(Ids.Event), accountId, mode, type.Name, type.Product, envelope, now, schedule.Deadline(now));
+        return Create(accountId, mode, type, payload, now);
+    }
+
+    public NewEvent Create(string accountId, string mode, EventType type, JsonElement payload, DateTimeOffset now)
+        => new(Ids.New(Ids.Event), accountId, mode, type.Name, type.Product, Envelope.Render(accountId, type.Name, payload, now), now, schedule.Deadline(now));
+
+    /// <summary>Commits a test event with one delivery, to <paramref name="webhookId"/> only.</summary>
+    public async Task<IngestResult> TestFireAsync(NewEvent evt, string webhookId, CancellationToken cancellationToken)
+    {
+        var result = await store.IngestAsync(new IngestBatch([evt], null, null, dispatcher.GrantForIngestion(), webhookId), cancellationToken);
+        dispatcher.Accept(result.Leased);
+        return result;
     }
 
     public DateTimeOffset Now() => time.GetUtcNow();

@@ -34,6 +34,12 @@ internal sealed class LimitsOptions
     /// <summary>Most events in one <c>POST /v1/events/batch</c>.</summary>
     public int MaxBatchEvents { get; set; } = 1000;
 
+    /// <summary>Failed authentications from one address before it is refused with 429.</summary>
+    public int AuthFailures { get; set; } = 20;
+
+    /// <summary>How long failures are counted, and how long an address stays refused.</summary>
+    public TimeSpan AuthFailureWindow { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Payments webhooks per account and mode (Razorpay allows 30).</summary>
     public int PaymentsWebhooks { get; set; } = 30;
 

@@ -61,7 +61,7 @@ internal static class WebhooksApi
                 throw ApiException.BadRequest($"You can add at most {limit} {product} webhook{(limit == 1 ? "" : "s")} per mode.");
             }
 
-            await store.CreateWebhookAsync(webhook, stored, cancellationToken);
+            await store.CreateWebhookAsync(webhook, stored, cancellationToken, Audit.Of(merchant, "created", body, secret is null ? null : generated ? "generated" : "set"));
         }, cancellationToken);
 
         var view = WebhookView.From(webhook);
@@ -98,7 +98,9 @@ internal static class WebhooksApi
         var stored = secret is null ? null : new WebhookSecret(Ids.New(Ids.Secret), id, protector.Protect(secret, merchant.AccountId, id), now);
         var changes = new WebhookChanges(url, events, body.Bool("active"), alertEmail, body.IsNull("alert_email"), stored, body.IsNull("secret"));
 
-        var updated = await store.UpdateWebhookAsync(merchant.AccountId, merchant.Mode, id, changes, now, cancellationToken) ?? throw ApiException.NotFound();
+        var secretChange = body.IsNull("secret") ? "removed" : secret is null ? null : generated ? "generated" : "rotated";
+        var updated = await store.UpdateWebhookAsync(merchant.AccountId, merchant.Mode, id, changes, now, cancellationToken, Audit.Of(merchant, "updated", body, secretChange))
+            ?? throw ApiException.NotFound();
         var view = WebhookView.From(updated);
         return generated
             ? Results.Json(new Dictionary<string, object?>(ToDictionary(view)) { ["secret"] = secret }, ApiJson.Options)
@@ -106,7 +108,7 @@ internal static class WebhooksApi
     }
 
     private static async Task<IResult> DeleteAsync(string id, Merchant merchant, IWebhookStore store, TimeProvider time, CancellationToken cancellationToken)
-        => await store.DeleteWebhookAsync(merchant.AccountId, merchant.Mode, id, time.GetUtcNow(), cancellationToken)
+        => await store.DeleteWebhookAsync(merchant.AccountId, merchant.Mode, id, time.GetUtcNow(), cancellationToken, Audit.Of(merchant, "deleted", null, null))
             ? Results.Json(new Dictionary<string, object?>(), ApiJson.Options)
             : throw ApiException.NotFound();
 
