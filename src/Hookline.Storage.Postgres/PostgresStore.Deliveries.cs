@@ -1,0 +1,319 @@
+using Hookline.Core.Delivery;
+using Hookline.Core.Storage;
+using Npgsql;
+
+namespace Hookline.Storage.Postgres;
+
+internal sealed partial class PostgresStore
+{
+    private const string DeliveryColumns = """
+        SELECT id, event_id, webhook_id, status, attempts, created_at, next_attempt_at, completed_at,
+               last_status_code, last_error, account_id, mode
+        FROM deliveries
+        """;
+
+    /// <summary>
+    /// One round: the scan locks up to <c>@scan</c> due rows in due order, skipping rows another worker is leasing
+    /// right now (SKIP LOCKED), so concurrent workers take disjoint work without waiting for each other. The
+    /// scan is bounded (a multiple of what we want) so a backlog of millions costs the same as one of
+    /// thousands; ROW_NUMBER then caps each webhook's share, and the rows not chosen are unlocked at commit.
+    /// </summary>
+    private const string LeaseRoundSql = $"""
+        WITH candidates AS (
+            SELECT id, webhook_id, next_attempt_at FROM deliveries
+            WHERE status = '{DeliveryStatus.Pending}' AND next_attempt_at <= @now
+              AND (lease_expires_at IS NULL OR lease_expires_at <= @now)
+              AND webhook_id <> ALL(@excluded)
+            ORDER BY next_attempt_at
+            LIMIT @scan
+            FOR UPDATE SKIP LOCKED
+        ),
+        chosen AS (
+            SELECT id FROM (
+                SELECT id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS rank
+                FROM candidates
+            ) AS ranked
+            WHERE rank <= @perWebhook
+            ORDER BY next_attempt_at, id
+            LIMIT @limit
+        ),
+        leased AS (
+            UPDATE deliveries d
+            SET lease_owner = @owner, lease_expires_at = @expires, lease_token = d.lease_token + 1
+            FROM chosen WHERE d.id = chosen.id
+            RETURNING d.id, d.event_id, d.webhook_id, d.account_id, d.secret_id, d.attempts, d.trigger, d.lease_token,
+                      d.deadline_at, d.next_attempt_at
+        )
+        SELECT l.id, l.event_id, l.webhook_id, l.account_id, w.url, e.body, e.created_at, s.ciphertext,
+               l.attempts, l.trigger, l.lease_token, l.deadline_at
+        FROM leased l
+        JOIN webhooks w ON w.id = l.webhook_id
+        JOIN events e ON e.id = l.event_id
+        LEFT JOIN webhook_secrets s ON s.id = l.secret_id
+        ORDER BY l.next_attempt_at, l.id
+        """;
+
+    public Task<IReadOnlyList<LeasedDelivery>> LeaseDueAsync(LeaseRequest request, CancellationToken cancellationToken)
+        => WriteAsync<IReadOnlyList<LeasedDelivery>>(async (connection, transaction) =>
+        {
+            var expires = request.Now + request.LeaseDuration;
+            var excludedParameter = P("excluded", Array.Empty<string>());
+            var limitParameter = P("limit", 0);
+            await using var select = Command(connection, transaction, LeaseRoundSql,
+                P("now", Ms(request.Now)), P("scan", Math.Max(request.MaxDeliveries * 4, 1000)), P("perWebhook", (long)request.MaxPerWebhook),
+                P("owner", request.Owner), P("expires", Ms(expires)), excludedParameter, limitParameter);
+
+            // A backlog bigger than the scan can fill the scan itself, so when a round comes back with a webhook
+            // at its cap, the next round leaves out the webhooks already served and scans again. Each round
+            // excludes at least one more webhook and leases at least one delivery.
+            var leased = new List<LeasedDelivery>();
+            var excluded = new HashSet<string>(request.ExcludedWebhooks, StringComparer.Ordinal);
+            while (leased.Count < request.MaxDeliveries)
+            {
+                excludedParameter.TypedValue = [.. excluded];
+                limitParameter.TypedValue = request.MaxDeliveries - leased.Count;
+                var round = new List<LeasedDelivery>();
+                await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+                {
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        round.Add(new LeasedDelivery(
+                            reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                            reader.GetFieldValue<byte[]>(5), Time(reader.GetInt64(6)), Time(reader.GetInt64(11)), BytesOrNull(reader, 7),
+                            reader.GetInt32(8), reader.GetString(9), reader.GetInt64(10), expires));
+                    }
+                }
+
+                leased.AddRange(round);
+                if (!round.CountBy(d => d.WebhookId).Any(c => c.Value >= request.MaxPerWebhook))
+                {
+                    // No webhook reached its cap, so the scan saw every due delivery it could lease.
+                    break;
+                }
+
+                excluded.UnionWith(round.Select(d => d.WebhookId));
+            }
+
+            return leased;
+        }, cancellationToken);
+
+    public Task<CompletionReport> CompleteAsync(CompletionBatch batch, CancellationToken cancellationToken)
+        => WriteAsync(async (connection, transaction) =>
+        {
+            var completions = batch.Completions;
+
+            // Webhook rows first, in id order, in every transaction that touches a webhook and its deliveries
+            // (auto-disable cancels deliveries other workers may be completing): one lock order, no deadlock.
+            await LockWebhooksAsync(connection, transaction, [.. completions.Where(c => c.Outcome is not null).Select(c => c.WebhookId)], "NO KEY UPDATE", cancellationToken);
+
+            // A completion consumes its lease (lease_owner goes NULL), so the same batch written twice (retried
+            // after a commit whose answer was lost) is discarded rather than applied again; the token alone does
+            // not tell, because a completion that schedules a retry leaves the row pending with the same token.
+            var applied = new HashSet<string>(StringComparer.Ordinal);
+            await using (var complete = Command(connection, transaction, $"""
+                UPDATE deliveries d
+                SET status = c.status, attempts = c.attempts,
+                    trigger = CASE WHEN c.status = '{DeliveryStatus.Pending}' THEN '{AttemptTrigger.Retry}' ELSE c.trigger END,
+                    next_attempt_at = c.next,
+                    completed_at = CASE WHEN c.status = '{DeliveryStatus.Pending}' THEN NULL ELSE @now END,
+                    last_status_code = COALESCE(c.code, CASE WHEN c.attempted THEN NULL ELSE d.last_status_code END),
+                    last_error = CASE WHEN c.attempted THEN c.error ELSE COALESCE(c.error, d.last_error) END,
+                    lease_owner = NULL, lease_expires_at = NULL
+                FROM unnest(@id::text[], @token::bigint[], @status::text[], @attempts::integer[], @trigger::text[], @next::bigint[],
+                            @code::integer[], @attempted::boolean[], @error::text[])
+                     AS c(id, token, status, attempts, trigger, next, code, attempted, error)
+                WHERE d.id = c.id AND d.lease_token = c.token AND d.lease_owner IS NOT NULL AND d.status = '{DeliveryStatus.Pending}'
+                RETURNING d.id
+                """,
+                P("now", Ms(batch.Now)),
+                P("id", completions.Select(c => c.DeliveryId).ToArray()),
+                P("token", completions.Select(c => c.LeaseToken).ToArray()),
+                P("status", completions.Select(c => c.NewStatus).ToArray()),
+                P("attempts", completions.Select(c => c.Outcome is null ? c.AttemptNumber - 1 : c.AttemptNumber).ToArray()),
+                P("trigger", completions.Select(c => c.Trigger).ToArray()),
+                P("next", completions.Select(c => Ms(c.NextAttemptAt)).ToArray()),
+                P("code", completions.Select(c => c.Outcome?.StatusCode).ToArray()),
+                P("attempted", completions.Select(c => c.Outcome is not null).ToArray()),
+                P("error", completions.Select(c => c.Outcome?.Error.ToWire() ?? (c.Outcome is null ? "deadline_passed" : null)).ToArray())))
+            await using (var reader = await complete.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    applied.Add(reader.GetString(0));
+                }
+            }
+
+            var attempted = completions.Where(c => c.Outcome is not null && applied.Contains(c.DeliveryId)).ToArray();
+            await InsertAttemptsAsync(connection, transaction, attempted, cancellationToken);
+
+            var failedWebhooks = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+            var healthyWebhooks = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var c in attempted)
+            {
+                if (c.Outcome!.Succeeded)
+                {
+                    healthyWebhooks.Add(c.WebhookId);
+                    failedWebhooks.Remove(c.WebhookId);
+                }
+                else if (!failedWebhooks.TryGetValue(c.WebhookId, out var first) || c.StartedAt < first)
+                {
+                    failedWebhooks[c.WebhookId] = c.StartedAt;
+                }
+            }
+
+            var disabled = await RecordStreaksAsync(connection, transaction, [.. healthyWebhooks.Where(w => !failedWebhooks.ContainsKey(w))], failedWebhooks, batch, cancellationToken);
+            return new CompletionReport(applied.Count, completions.Count - applied.Count, disabled);
+        }, cancellationToken);
+
+    public Task<DeliveryDetail?> GetDeliveryAsync(string accountId, string mode, string deliveryId, CancellationToken cancellationToken)
+        => ReadAsync(async connection =>
+        {
+            await using var command = Command(connection, null, $"{DeliveryColumns} WHERE id = @id AND account_id = @a AND mode = @m",
+                P("id", deliveryId), P("a", accountId), P("m", mode));
+            var found = await ReadDeliveriesAsync(command, cancellationToken);
+            if (found.Count == 0)
+            {
+                return null;
+            }
+
+            await using var attemptsQuery = Command(connection, null, """
+                SELECT number, trigger, started_at, duration_ms, status_code, error, response_excerpt
+                FROM attempts WHERE delivery_id = @id ORDER BY number
+                """, P("id", deliveryId));
+            await using var reader = await attemptsQuery.ExecuteReaderAsync(cancellationToken);
+            var attempts = new List<AttemptRecord>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                attempts.Add(new AttemptRecord(reader.GetInt32(0), reader.GetString(1), Time(reader.GetInt64(2)), reader.GetInt32(3),
+                    IntOrNull(reader, 4), StringOrNull(reader, 5), StringOrNull(reader, 6)));
+            }
+
+            return new DeliveryDetail(found[0].Summary, found[0].AccountId, found[0].Mode, attempts);
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<DeliverySummary>> ListEventDeliveriesAsync(string eventId, CancellationToken cancellationToken)
+        => ReadAsync<IReadOnlyList<DeliverySummary>>(async connection =>
+        {
+            await using var command = Command(connection, null, $"{DeliveryColumns} WHERE event_id = @e ORDER BY created_at, id", P("e", eventId));
+            return [.. (await ReadDeliveriesAsync(command, cancellationToken)).Select(d => d.Summary)];
+        }, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, long>> CountDeliveriesAsync(CancellationToken cancellationToken)
+        => ReadAsync<IReadOnlyDictionary<string, long>>(async connection =>
+        {
+            await using var command = Command(connection, null, "SELECT status, count(*) FROM deliveries GROUP BY status");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var counts = new Dictionary<string, long>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                counts[reader.GetString(0)] = reader.GetInt64(1);
+            }
+
+            return counts;
+        }, cancellationToken);
+
+    private static async Task LockWebhooksAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string[] webhookIds, string strength, CancellationToken cancellationToken)
+    {
+        if (webhookIds.Length == 0)
+        {
+            return;
+        }
+
+        // ORDER BY below FOR ... : rows are locked in id order.
+        await using var command = Command(connection, transaction, $"SELECT 1 FROM webhooks WHERE id = ANY(@ids) ORDER BY id FOR {strength}", P("ids", webhookIds.Distinct().ToArray()));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task InsertAttemptsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Completion[] attempted, CancellationToken cancellationToken)
+    {
+        if (attempted.Length == 0)
+        {
+            return;
+        }
+
+        await using var insert = Command(connection, transaction, """
+            INSERT INTO attempts (delivery_id, number, trigger, started_at, duration_ms, status_code, error, response_excerpt)
+            SELECT * FROM unnest(@id::text[], @n::integer[], @trigger::text[], @at::bigint[], @ms::integer[], @code::integer[], @error::text[], @excerpt::text[])
+            """,
+            P("id", attempted.Select(c => c.DeliveryId).ToArray()),
+            P("n", attempted.Select(c => c.AttemptNumber).ToArray()),
+            P("trigger", attempted.Select(c => c.Trigger).ToArray()),
+            P("at", attempted.Select(c => Ms(c.StartedAt)).ToArray()),
+            P("ms", attempted.Select(c => (int)c.Outcome!.Duration.TotalMilliseconds).ToArray()),
+            P("code", attempted.Select(c => c.Outcome!.StatusCode).ToArray()),
+            P("error", attempted.Select(c => c.Outcome!.Error.ToWire()).ToArray()),
+            P("excerpt", attempted.Select(c => c.Outcome!.ResponseExcerpt).ToArray()));
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Clears the streaks of webhooks that succeeded, extends those that failed, and disables the ones failing for too long.</summary>
+    private static async Task<List<string>> RecordStreaksAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string[] healthy, Dictionary<string, DateTimeOffset> failed, CompletionBatch batch, CancellationToken cancellationToken)
+    {
+        if (healthy.Length > 0)
+        {
+            await using var heal = Command(connection, transaction,
+                "UPDATE webhooks SET failing_since = NULL WHERE id = ANY(@ids) AND failing_since IS NOT NULL", P("ids", healthy));
+            await heal.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var disabled = new List<string>();
+        if (failed.Count == 0)
+        {
+            return disabled;
+        }
+
+        var overdue = new List<(string Id, long FailingSince)>();
+        await using (var streak = Command(connection, transaction, """
+            UPDATE webhooks w SET failing_since = COALESCE(w.failing_since, f.first)
+            FROM unnest(@ids::text[], @first::bigint[]) AS f(id, first)
+            WHERE w.id = f.id
+            RETURNING w.id, w.failing_since, w.active
+            """,
+            P("ids", failed.Keys.ToArray()), P("first", failed.Values.Select(Ms).ToArray())))
+        await using (var reader = await streak.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var failingSince = reader.GetInt64(1);
+                if (reader.GetBoolean(2) && Time(failingSince) + batch.DisableAfter <= batch.Now)
+                {
+                    overdue.Add((reader.GetString(0), failingSince));
+                }
+            }
+        }
+
+        if (overdue.Count == 0)
+        {
+            return disabled;
+        }
+
+        // FOR UPDATE waits for ingestions holding the row FOR KEY SHARE, so none commits a pending delivery behind the cancel.
+        await LockWebhooksAsync(connection, transaction, [.. overdue.Select(o => o.Id)], "UPDATE", cancellationToken);
+        foreach (var (webhookId, failingSince) in overdue)
+        {
+            await using var disable = Command(connection, transaction,
+                "UPDATE webhooks SET active = false, disabled_at = @now, disabled_reason = @reason, updated_at = @now WHERE id = @w",
+                P("now", Ms(batch.Now)), P("w", webhookId),
+                P("reason", $"failing continuously since {Time(failingSince):yyyy-MM-dd HH:mm:ss} UTC"));
+            await disable.ExecuteNonQueryAsync(cancellationToken);
+            disabled.Add(webhookId);
+        }
+
+        await CancelPendingAsync(connection, transaction, [.. disabled], batch.Now, cancellationToken);
+        return disabled;
+    }
+
+    private static async Task<List<(DeliverySummary Summary, string AccountId, string Mode)>> ReadDeliveriesAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<(DeliverySummary, string, string)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add((new DeliverySummary(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
+                Time(reader.GetInt64(5)), TimeOrNull(reader, 6), TimeOrNull(reader, 7), IntOrNull(reader, 8), StringOrNull(reader, 9)),
+                reader.GetString(10), reader.GetString(11)));
+        }
+
+        return list;
+    }
+}

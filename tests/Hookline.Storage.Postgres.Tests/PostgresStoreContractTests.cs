@@ -1,0 +1,161 @@
+using Hookline.Core;
+using Hookline.Core.Accounts;
+using Hookline.Core.Storage;
+using Hookline.Tests.Postgres;
+using Hookline.Tests.StoreContract;
+using Npgsql;
+
+namespace Hookline.Storage.Postgres.Tests;
+
+/// <summary>
+/// The storage contract against a real PostgreSQL: one throwaway cluster for the run (or <c>HOOKLINE_TEST_PG</c>)
+/// and one fresh database per test, plus what only PostgreSQL has. Without PostgreSQL every test fails with
+/// the reason (on CI that is the point; xunit 2 cannot skip at run time).
+/// </summary>
+public sealed class PostgresStoreContractTests : StoreContractTests
+{
+    private string? _connectionString;
+
+    private string ConnectionString => _connectionString ?? throw new InvalidOperationException("No database yet.");
+
+    private protected override async Task<IHooklineStore> CreateStoreAsync()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        _connectionString = await cluster.CreateDatabaseAsync("contract");
+        return await OpenAsync();
+    }
+
+    private protected override Task<IHooklineStore> ReopenStoreAsync() => OpenAsync();
+
+    protected override async Task DeleteStoreDataAsync()
+    {
+        if (_connectionString is not null)
+        {
+            await (await PostgresCluster.SharedAsync()).DropDatabaseAsync(_connectionString);
+        }
+    }
+
+    [Fact]
+    public async Task Store_connections_commit_with_synchronous_commit_on()
+    {
+        // The store forces it per connection, whatever the server or role default is.
+        await using (var connection = await OpenDirectAsync())
+        {
+            await ExecuteAsync(connection, $"ALTER DATABASE {new NpgsqlConnectionStringBuilder(ConnectionString).Database} SET synchronous_commit = off");
+        }
+
+        await using var store = new PostgresStore(new PostgresOptions { ConnectionString = ConnectionString });
+        var open = typeof(PostgresStore).GetMethod("OpenAsync", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)
+            ?? throw new MissingMethodException(nameof(PostgresStore), "OpenAsync");
+        await using var storeConnection = await (Task<NpgsqlConnection>)open.Invoke(store, [Ct])!;
+
+        Assert.Equal("on", await ScalarAsync<string>(storeConnection, "SHOW synchronous_commit"));
+    }
+
+    [Fact]
+    public async Task Audit_log_rejects_updates_deletes_and_truncation()
+    {
+        await using var connection = await OpenDirectAsync();
+        await ExecuteAsync(connection, "INSERT INTO webhook_audit (account_id, mode, webhook_id, actor, action, changes, at) VALUES ('acc_x', 'test', 'wh_x', 'k', 'create', '{}', 0)");
+
+        foreach (var sql in new[] { "UPDATE webhook_audit SET actor = 'someone else'", "DELETE FROM webhook_audit", "TRUNCATE webhook_audit" })
+        {
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(connection, sql));
+            Assert.Contains("append-only", refused.MessageText, StringComparison.Ordinal);
+        }
+
+        Assert.Equal("k", await ScalarAsync<string>(connection, "SELECT actor FROM webhook_audit"));
+    }
+
+    [Fact]
+    public async Task Processes_migrating_at_once_apply_each_migration_once()
+    {
+        var account = new Account(Ids.New(Ids.Account), "Acme", "ops@acme.test", new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await Store.CreateAccountAsync(account, [], Ct);
+        var cluster = await PostgresCluster.SharedAsync();
+        var fresh = await cluster.CreateDatabaseAsync("migrate");
+        try
+        {
+            var stores = Enumerable.Range(0, 6).Select(_ => new PostgresStore(new PostgresOptions { ConnectionString = fresh })).ToArray();
+            await Task.WhenAll(stores.Select(s => Task.Run(() => s.MigrateAsync(Ct))));
+            await Task.WhenAll(stores.Select(s => s.MigrateAsync(Ct)));
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync();
+            }
+
+            await using var connection = new NpgsqlConnection(fresh);
+            await connection.OpenAsync(Ct);
+            var versions = new List<int>();
+            await using (var command = new NpgsqlCommand("SELECT version FROM schema_migrations ORDER BY version", connection))
+            await using (var reader = await command.ExecuteReaderAsync(Ct))
+            {
+                while (await reader.ReadAsync(Ct))
+                {
+                    versions.Add(reader.GetInt32(0));
+                }
+            }
+
+            Assert.Equal(PostgresStore.Migrations().Select(m => m.Version), versions);
+            await Store.MigrateAsync(Ct);
+            Assert.Equal(account, await Store.GetAccountAsync(account.Id, Ct));
+        }
+        finally
+        {
+            await cluster.DropDatabaseAsync(fresh);
+        }
+    }
+
+    [Fact]
+    public async Task Unreachable_server_reports_unhealthy_and_fails_loudly()
+    {
+        var nowhere = new NpgsqlConnectionStringBuilder(ConnectionString) { Port = FreePort(), Timeout = 2 }.ConnectionString;
+        await using var store = new PostgresStore(new PostgresOptions { ConnectionString = nowhere });
+
+        Assert.False(await store.PingAsync(Ct));
+        await Assert.ThrowsAnyAsync<NpgsqlException>(() => store.IngestAsync(new Core.Events.IngestBatch([], null, null, null), Ct));
+    }
+
+    private async Task<IHooklineStore> OpenAsync()
+    {
+        var store = new PostgresStore(new PostgresOptions { ConnectionString = ConnectionString });
+        try
+        {
+            await store.MigrateAsync(Ct);
+            return store;
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task<NpgsqlConnection> OpenDirectAsync()
+    {
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync(Ct);
+        return connection;
+    }
+
+    private async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(Ct);
+    }
+
+    private async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync(Ct))!;
+    }
+
+    private static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
