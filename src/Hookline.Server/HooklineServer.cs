@@ -7,6 +7,9 @@ using Hookline.Server.Auth;
 using Hookline.Server.Deliveries;
 using Hookline.Server.Events;
 using Hookline.Server.Health;
+using Hookline.Server.Notifications;
+using Hookline.Core.Notifications;
+using Hookline.Core.Storage;
 using Hookline.Server.Hosting;
 using Hookline.Server.Webhooks;
 using Microsoft.AspNetCore.Builder;
@@ -61,14 +64,15 @@ public static class HooklineServer
 
     private static void AddHookline(IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<DeliveryOptions>().Bind(configuration.GetSection(DeliveryOptions.Section))
-            .Validate(o => !o.Validate().Any(), "invalid").ValidateOnStart();
-        services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>();
+        services.AddOptions<DeliveryOptions>().Bind(configuration.GetSection(DeliveryOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DeliveryOptions>>(new ProblemsValidator<DeliveryOptions>(o => o.Validate()));
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section));
         services.AddOptions<PlatformOptions>().Bind(configuration.GetSection(PlatformOptions.Section));
         services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.Section));
         services.AddOptions<ServerOptions>().Bind(configuration.GetSection(ServerOptions.Section));
         services.AddOptions<ReplayOptions>().Bind(configuration.GetSection(ReplayOptions.Section));
+        services.AddOptions<SmtpOptions>().Bind(configuration.GetSection(SmtpOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SmtpOptions>>(new ProblemsValidator<SmtpOptions>(o => o.Validate()));
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
@@ -91,6 +95,13 @@ public static class HooklineServer
         services.AddSingleton<WebhookSender>();
         services.AddSingleton<CompletionWriter>();
         services.AddSingleton<Dispatcher>();
+        services.AddSingleton(sp => (INotificationStore)sp.GetRequiredService<IHooklineStore>());
+        services.AddSingleton(sp =>
+        {
+            var sender = ActivatorUtilities.CreateInstance<NotificationSender>(sp);
+            sp.GetRequiredService<CompletionWriter>().BatchWritten += sender.Wake;
+            return sender;
+        });
         services.AddSingleton<Ingestion>();
         services.AddSingleton<MerchantAuthFilter>();
         services.AddSingleton<PlatformAuthFilter>();
@@ -103,6 +114,7 @@ public static class HooklineServer
         if (role.RunsWorker)
         {
             services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
+            services.AddHostedService(sp => sp.GetRequiredService<NotificationSender>());
         }
     }
 
@@ -110,6 +122,7 @@ public static class HooklineServer
     {
         app.MapHealthApi();
         app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapNotificationsApi();
 
         var platform = app.MapGroup("/v1").AddEndpointFilter<PlatformAuthFilter>();
         platform.MapAccountsApi();

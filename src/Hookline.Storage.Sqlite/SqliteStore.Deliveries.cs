@@ -1,4 +1,5 @@
 using Hookline.Core.Delivery;
+using Hookline.Core.Notifications;
 using Hookline.Core.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -112,7 +113,7 @@ internal sealed partial class SqliteStore
                 ("$id", null), ("$n", null), ("$trigger", null), ("$at", null), ("$ms", null), ("$code", null), ("$error", null), ("$excerpt", null));
 
             int applied = 0, discarded = 0;
-            var failedWebhooks = new Dictionary<string, DateTimeOffset>();
+            var failedWebhooks = new Dictionary<string, (DateTimeOffset First, AttemptOutcome Last)>();
             var healthyWebhooks = new HashSet<string>();
             foreach (var c in batch.Completions)
             {
@@ -141,9 +142,11 @@ internal sealed partial class SqliteStore
                     healthyWebhooks.Add(c.WebhookId);
                     failedWebhooks.Remove(c.WebhookId);
                 }
-                else if (!failedWebhooks.TryGetValue(c.WebhookId, out var first) || c.StartedAt < first)
+                else
                 {
-                    failedWebhooks[c.WebhookId] = c.StartedAt;
+                    failedWebhooks[c.WebhookId] = failedWebhooks.TryGetValue(c.WebhookId, out var seen)
+                        ? (c.StartedAt < seen.First ? c.StartedAt : seen.First, outcome)
+                        : (c.StartedAt, outcome);
                 }
             }
 
@@ -155,41 +158,87 @@ internal sealed partial class SqliteStore
             }
 
             var disabled = new List<string>();
-            foreach (var (webhookId, firstFailure) in failedWebhooks)
+            foreach (var (webhookId, (firstFailure, lastOutcome)) in failedWebhooks)
             {
-                await using var streak = Command(connection, transaction, """
-                    UPDATE webhooks SET failing_since = COALESCE(failing_since, $first)
-                    WHERE id = $w
-                    RETURNING failing_since, active
-                    """, ("$first", Ms(firstFailure)), ("$w", webhookId));
-                long failingSince;
-                bool active;
-                await using (var reader = await streak.ExecuteReaderAsync(cancellationToken))
+                if (await RecordFailureStreakAsync(connection, transaction, webhookId, firstFailure, lastOutcome, batch, cancellationToken))
                 {
-                    if (!await reader.ReadAsync(cancellationToken))
-                    {
-                        continue;
-                    }
-
-                    failingSince = reader.GetInt64(0);
-                    active = reader.GetInt64(1) == 1;
-                }
-
-                if (active && Time(failingSince) + batch.DisableAfter <= batch.Now)
-                {
-                    await using var disable = Command(connection, transaction, """
-                        UPDATE webhooks SET active = 0, disabled_at = $now, disabled_reason = $reason, updated_at = $now WHERE id = $w
-                        """,
-                        ("$now", Ms(batch.Now)), ("$w", webhookId),
-                        ("$reason", $"failing continuously since {Time(failingSince):yyyy-MM-dd HH:mm:ss} UTC"));
-                    await disable.ExecuteNonQueryAsync(cancellationToken);
-                    await CancelPendingAsync(connection, transaction, webhookId, batch.Now, cancellationToken);
                     disabled.Add(webhookId);
                 }
             }
 
             return new CompletionReport(applied, discarded, disabled);
         }, cancellationToken);
+
+    /// <summary>
+    /// Starts or extends the webhook's failure streak, writes the streak's notifications (first failure, half
+    /// way, disabled: each at most once per streak) and disables the webhook when the streak has lasted
+    /// <see cref="CompletionBatch.DisableAfter"/>. True when this call disabled it.
+    /// </summary>
+    private static async Task<bool> RecordFailureStreakAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string webhookId, DateTimeOffset firstFailure, AttemptOutcome lastOutcome,
+        CompletionBatch batch, CancellationToken cancellationToken)
+    {
+        DateTimeOffset? previous;
+        bool active;
+        string url, mode;
+        await using (var find = Command(connection, transaction, "SELECT failing_since, active, url, mode FROM webhooks WHERE id = $w", ("$w", webhookId)))
+        await using (var reader = await find.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return false;
+            }
+
+            previous = TimeOrNull(reader, 0);
+            active = reader.GetInt64(1) == 1;
+            url = reader.GetString(2);
+            mode = reader.GetString(3);
+        }
+
+        var failingSince = previous ?? firstFailure;
+        if (previous is null)
+        {
+            await using var start = Command(connection, transaction, "UPDATE webhooks SET failing_since = $first WHERE id = $w", ("$first", Ms(firstFailure)), ("$w", webhookId));
+            await start.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (!active)
+        {
+            return false;
+        }
+
+        var disableAt = failingSince + batch.DisableAfter;
+        var disableNow = disableAt <= batch.Now;
+        var excerpt = lastOutcome.ResponseExcerpt is { Length: > 300 } longExcerpt ? longExcerpt[..300] : lastOutcome.ResponseExcerpt;
+        var facts = new NotificationFacts(
+            url, mode, failingSince, disableAt, disableNow ? batch.Now : null,
+            await FailingDeliveriesAsync(connection, transaction, webhookId, failingSince, cancellationToken),
+            lastOutcome.StatusCode, lastOutcome.Error.ToWire(), excerpt);
+
+        if (previous is null)
+        {
+            await NotifyAsync(connection, transaction, webhookId, NotificationKind.FailureStreakStarted, failingSince, facts, batch.Now, cancellationToken);
+        }
+
+        if (disableNow)
+        {
+            await using var disable = Command(connection, transaction,
+                "UPDATE webhooks SET active = 0, disabled_at = $now, disabled_reason = $reason, updated_at = $now WHERE id = $w",
+                ("$now", Ms(batch.Now)), ("$w", webhookId),
+                ("$reason", $"failing continuously since {failingSince:yyyy-MM-dd HH:mm:ss} UTC"));
+            await disable.ExecuteNonQueryAsync(cancellationToken);
+            await CancelPendingAsync(connection, transaction, webhookId, batch.Now, cancellationToken);
+            await NotifyAsync(connection, transaction, webhookId, NotificationKind.WebhookDisabled, failingSince, facts, batch.Now, cancellationToken);
+            return true;
+        }
+
+        if (failingSince + (batch.DisableAfter / 2) <= batch.Now)
+        {
+            await NotifyAsync(connection, transaction, webhookId, NotificationKind.FailureStreakHalfway, failingSince, facts, batch.Now, cancellationToken);
+        }
+
+        return false;
+    }
 
     public Task<DeliveryDetail?> GetDeliveryAsync(string accountId, string mode, string deliveryId, CancellationToken cancellationToken)
         => ReadAsync(async connection =>

@@ -28,6 +28,9 @@ internal sealed partial class CompletionWriter(
     /// <summary>Raised after each written batch with the webhooks that batch disabled.</summary>
     public event Action<IReadOnlyList<string>>? WebhooksDisabled;
 
+    /// <summary>Raised after each written batch (the notification sender wakes on it).</summary>
+    public event Action? BatchWritten;
+
     public void Add(Completion completion) => _pending.Writer.TryWrite(completion);
 
     public void Complete() => _pending.Writer.TryComplete();
@@ -78,6 +81,8 @@ internal sealed partial class CompletionWriter(
                 {
                     WebhooksDisabled?.Invoke(report.DisabledWebhooks);
                 }
+
+                BatchWritten?.Invoke();
 
                 return;
             }

@@ -1,13 +1,14 @@
-using Hookline.Core.Delivery;
 using Microsoft.Extensions.Options;
 
 namespace Hookline.Server.Hosting;
 
-internal sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOptions>
+/// <summary>Turns an options class's own list of problems into a start-up failure that names each key.</summary>
+internal sealed class ProblemsValidator<T>(Func<T, IEnumerable<string>> problems) : IValidateOptions<T>
+    where T : class
 {
-    public ValidateOptionsResult Validate(string? name, DeliveryOptions options)
+    public ValidateOptionsResult Validate(string? name, T options)
     {
-        var problems = options.Validate().ToList();
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+        var found = problems(options).ToList();
+        return found.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(found);
     }
 }

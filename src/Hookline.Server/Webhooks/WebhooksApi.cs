@@ -1,6 +1,7 @@
 using Hookline.Core;
 using Hookline.Core.Destinations;
 using Hookline.Core.Events;
+using Hookline.Core.Notifications;
 using Hookline.Core.Secrets;
 using Hookline.Core.Storage;
 using Hookline.Core.Webhooks;
@@ -81,7 +82,7 @@ internal static class WebhooksApi
 
     private static async Task<IResult> UpdateAsync(
         string id, Merchant merchant, HttpRequest request, IWebhookStore store, UrlPolicy urls, SecretProtector protector,
-        TimeProvider time, CancellationToken cancellationToken)
+        NotificationSender notifications, TimeProvider time, CancellationToken cancellationToken)
     {
         var body = RequestObject.Parse(await BodyReader.ReadAsync(request, 64 * 1024, cancellationToken), Fields);
         var current = await store.GetWebhookAsync(merchant.AccountId, merchant.Mode, id, cancellationToken) ?? throw ApiException.NotFound();
@@ -101,6 +102,12 @@ internal static class WebhooksApi
         var secretChange = body.IsNull("secret") ? "removed" : secret is null ? null : generated ? "generated" : "rotated";
         var updated = await store.UpdateWebhookAsync(merchant.AccountId, merchant.Mode, id, changes, now, cancellationToken, Audit.Of(merchant, "updated", body, secretChange))
             ?? throw ApiException.NotFound();
+        if (updated.Active && !current.Active)
+        {
+            // Re-enabling wrote a notice to the outbox.
+            notifications.Wake();
+        }
+
         var view = WebhookView.From(updated);
         return generated
             ? Results.Json(new Dictionary<string, object?>(ToDictionary(view)) { ["secret"] = secret }, ApiJson.Options)
