@@ -18,7 +18,7 @@ namespace Hookline.Tests.StoreContract;
 /// public test classes, so a <c>protected</c> member typed with them would not compile (CS0051). This file is
 /// linked into each provider's test assembly, where the internals are visible.
 /// </remarks>
-public abstract class StoreContractTests : IAsyncLifetime
+public abstract partial class StoreContractTests : IAsyncLifetime
 {
     private protected static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly TimeSpan LeaseFor = TimeSpan.FromSeconds(30);
