@@ -1,4 +1,5 @@
 using Hookline.Core.Delivery;
+using Hookline.Core.Notifications;
 using Hookline.Core.Storage;
 using Npgsql;
 
@@ -146,18 +147,21 @@ internal sealed partial class PostgresStore
             var attempted = completions.Where(c => c.Outcome is not null && applied.Contains(c.DeliveryId)).ToArray();
             await InsertAttemptsAsync(connection, transaction, attempted, cancellationToken);
 
-            var failedWebhooks = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+            var failedWebhooks = new SortedDictionary<string, (DateTimeOffset First, AttemptOutcome Last)>(StringComparer.Ordinal);
             var healthyWebhooks = new HashSet<string>(StringComparer.Ordinal);
             foreach (var c in attempted)
             {
-                if (c.Outcome!.Succeeded)
+                var outcome = c.Outcome!;
+                if (outcome.Succeeded)
                 {
                     healthyWebhooks.Add(c.WebhookId);
                     failedWebhooks.Remove(c.WebhookId);
                 }
-                else if (!failedWebhooks.TryGetValue(c.WebhookId, out var first) || c.StartedAt < first)
+                else
                 {
-                    failedWebhooks[c.WebhookId] = c.StartedAt;
+                    failedWebhooks[c.WebhookId] = failedWebhooks.TryGetValue(c.WebhookId, out var seen)
+                        ? (c.StartedAt < seen.First ? c.StartedAt : seen.First, outcome)
+                        : (c.StartedAt, outcome);
                 }
             }
 
@@ -246,8 +250,10 @@ internal sealed partial class PostgresStore
         await insert.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Clears the streaks of webhooks that succeeded, extends those that failed, and disables the ones failing for too long.</summary>
-    private static async Task<List<string>> RecordStreaksAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string[] healthy, Dictionary<string, DateTimeOffset> failed, CompletionBatch batch, CancellationToken cancellationToken)
+    /// <summary>Clears the streaks of webhooks that succeeded and records the failures of the others (in id order, like the locks).</summary>
+    private static async Task<List<string>> RecordStreaksAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string[] healthy, SortedDictionary<string, (DateTimeOffset First, AttemptOutcome Last)> failed,
+        CompletionBatch batch, CancellationToken cancellationToken)
     {
         if (healthy.Length > 0)
         {
@@ -257,50 +263,91 @@ internal sealed partial class PostgresStore
         }
 
         var disabled = new List<string>();
-        if (failed.Count == 0)
+        foreach (var (webhookId, (firstFailure, lastOutcome)) in failed)
         {
-            return disabled;
-        }
-
-        var overdue = new List<(string Id, long FailingSince)>();
-        await using (var streak = Command(connection, transaction, """
-            UPDATE webhooks w SET failing_since = COALESCE(w.failing_since, f.first)
-            FROM unnest(@ids::text[], @first::bigint[]) AS f(id, first)
-            WHERE w.id = f.id
-            RETURNING w.id, w.failing_since, w.active
-            """,
-            P("ids", failed.Keys.ToArray()), P("first", failed.Values.Select(Ms).ToArray())))
-        await using (var reader = await streak.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
+            if (await RecordFailureStreakAsync(connection, transaction, webhookId, firstFailure, lastOutcome, batch, cancellationToken))
             {
-                var failingSince = reader.GetInt64(1);
-                if (reader.GetBoolean(2) && Time(failingSince) + batch.DisableAfter <= batch.Now)
-                {
-                    overdue.Add((reader.GetString(0), failingSince));
-                }
+                disabled.Add(webhookId);
             }
         }
 
-        if (overdue.Count == 0)
+        return disabled;
+    }
+
+    /// <summary>
+    /// Starts or extends the webhook's failure streak, writes the streak's notifications (first failure, half
+    /// way, disabled: each at most once per streak) and disables the webhook when the streak has lasted
+    /// <see cref="CompletionBatch.DisableAfter"/>. True when this call disabled it. Same rules as the SQLite store.
+    /// </summary>
+    private static async Task<bool> RecordFailureStreakAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string webhookId, DateTimeOffset firstFailure, AttemptOutcome lastOutcome,
+        CompletionBatch batch, CancellationToken cancellationToken)
+    {
+        DateTimeOffset? previous;
+        bool active;
+        string url, mode;
+        await using (var find = Command(connection, transaction, "SELECT failing_since, active, url, mode FROM webhooks WHERE id = @w", P("w", webhookId)))
+        await using (var reader = await find.ExecuteReaderAsync(cancellationToken))
         {
-            return disabled;
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return false;
+            }
+
+            previous = TimeOrNull(reader, 0);
+            active = reader.GetBoolean(1);
+            url = reader.GetString(2);
+            mode = reader.GetString(3);
         }
 
-        // FOR UPDATE waits for ingestions holding the row FOR KEY SHARE, so none commits a pending delivery behind the cancel.
-        await LockWebhooksAsync(connection, transaction, [.. overdue.Select(o => o.Id)], "UPDATE", cancellationToken);
-        foreach (var (webhookId, failingSince) in overdue)
+        var failingSince = previous ?? firstFailure;
+        if (previous is null)
         {
-            await using var disable = Command(connection, transaction,
+            await using var start = Command(connection, transaction, "UPDATE webhooks SET failing_since = @first WHERE id = @w", P("first", Ms(firstFailure)), P("w", webhookId));
+            await start.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (!active)
+        {
+            return false;
+        }
+
+        var disableAt = failingSince + batch.DisableAfter;
+        var disableNow = disableAt <= batch.Now;
+        var excerpt = lastOutcome.ResponseExcerpt is { Length: > 300 } longExcerpt ? longExcerpt[..300] : lastOutcome.ResponseExcerpt;
+        var facts = new NotificationFacts(
+            url, mode, failingSince, disableAt, disableNow ? batch.Now : null,
+            await FailingDeliveriesAsync(connection, transaction, webhookId, failingSince, cancellationToken),
+            lastOutcome.StatusCode, lastOutcome.Error.ToWire(), excerpt);
+
+        if (previous is null)
+        {
+            await NotifyAsync(connection, transaction, webhookId, NotificationKind.FailureStreakStarted, failingSince, facts, batch.Now, cancellationToken);
+        }
+
+        if (disableNow)
+        {
+            // FOR UPDATE waits for ingestions holding the row FOR KEY SHARE, so none commits a pending delivery behind the cancel.
+            await LockWebhooksAsync(connection, transaction, [webhookId], "UPDATE", cancellationToken);
+            await using (var disable = Command(connection, transaction,
                 "UPDATE webhooks SET active = false, disabled_at = @now, disabled_reason = @reason, updated_at = @now WHERE id = @w",
                 P("now", Ms(batch.Now)), P("w", webhookId),
-                P("reason", $"failing continuously since {Time(failingSince):yyyy-MM-dd HH:mm:ss} UTC"));
-            await disable.ExecuteNonQueryAsync(cancellationToken);
-            disabled.Add(webhookId);
+                P("reason", $"failing continuously since {failingSince:yyyy-MM-dd HH:mm:ss} UTC")))
+            {
+                await disable.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await CancelPendingAsync(connection, transaction, [webhookId], batch.Now, cancellationToken);
+            await NotifyAsync(connection, transaction, webhookId, NotificationKind.WebhookDisabled, failingSince, facts, batch.Now, cancellationToken);
+            return true;
         }
 
-        await CancelPendingAsync(connection, transaction, [.. disabled], batch.Now, cancellationToken);
-        return disabled;
+        if (failingSince + (batch.DisableAfter / 2) <= batch.Now)
+        {
+            await NotifyAsync(connection, transaction, webhookId, NotificationKind.FailureStreakHalfway, failingSince, facts, batch.Now, cancellationToken);
+        }
+
+        return false;
     }
 
     private static async Task<List<(DeliverySummary Summary, string AccountId, string Mode)>> ReadDeliveriesAsync(NpgsqlCommand command, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Hookline.Core.Delivery;
+using Hookline.Core.Notifications;
 using Hookline.Core.Storage;
 using Hookline.Core.Webhooks;
 using Npgsql;
@@ -95,6 +96,12 @@ internal sealed partial class PostgresStore
             if (disabled)
             {
                 await CancelPendingAsync(connection, transaction, [webhookId], at, cancellationToken);
+            }
+
+            if (reEnabled)
+            {
+                var facts = new NotificationFacts(changes.Url ?? current.Url, mode, current.FailingSince, null, current.DisabledAt, 0, null, null, null);
+                await NotifyAsync(connection, transaction, webhookId, NotificationKind.WebhookReenabled, at, facts, at, cancellationToken);
             }
 
             await AppendAuditAsync(connection, transaction, accountId, mode, webhookId, audit, at, cancellationToken);
