@@ -11,6 +11,8 @@ using Hookline.Server.Notifications;
 using Hookline.Core.Notifications;
 using Hookline.Core.Storage;
 using Hookline.Server.Hosting;
+using Hookline.Server.Sandbox;
+using Hookline.Core.Sandbox;
 using Hookline.Server.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -107,6 +109,8 @@ public static class HooklineServer
         services.AddSingleton<PlatformAuthFilter>();
         services.AddSingleton<AuthFailureLimiter>();
         services.AddSingleton<WebhookLimitGate>();
+        services.AddSingleton<SandboxLedger>();
+        services.AddSingleton(sp => new SandboxFlows(Hookline.Core.Events.EventCatalog.Default, sp.GetRequiredService<SandboxLedger>()));
 
         // Order matters: storage is migrated and the first-run secrets exist before anything serves or dispatches.
         services.AddHostedService<StartupTasks>();
@@ -133,5 +137,7 @@ public static class HooklineServer
         merchant.MapWebhookActivityApi();
         merchant.MapEventsApi();
         merchant.MapDeliveriesApi();
+        merchant.MapEventTypesApi();
+        merchant.MapSandboxApi();
     }
 }

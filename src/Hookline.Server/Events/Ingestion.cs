@@ -6,6 +6,8 @@ using Hookline.Core.Delivery;
 using Hookline.Core.Events;
 using Hookline.Core.Storage;
 using Hookline.Server.Api;
+using Hookline.Server.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Hookline.Server.Events;
 
@@ -13,7 +15,7 @@ namespace Hookline.Server.Events;
 /// Turns validated requests into committed events. The 2xx goes out only after the store's commit; the
 /// deliveries it created are then handed to this process's dispatcher, already leased to it.
 /// </summary>
-internal sealed class Ingestion(IEventStore store, Dispatcher dispatcher, RetrySchedule schedule, TimeProvider time)
+internal sealed class Ingestion(IEventStore store, Dispatcher dispatcher, RetrySchedule schedule, TimeProvider time, IOptions<LimitsOptions> limits)
 {
     private static readonly string[] EventFields = ["account_id", "mode", "event", "payload"];
 
@@ -47,6 +49,11 @@ internal sealed class Ingestion(IEventStore store, Dispatcher dispatcher, RetryS
         if (body.Element("payload") is not { ValueKind: JsonValueKind.Object } payload)
         {
             throw ApiException.BadRequest($"The {prefix}payload must be an object of entities.", prefix + "payload");
+        }
+
+        if (limits.Value.ValidatesPayloads(mode) && type.Validate(payload, prefix) is { } violation)
+        {
+            throw ApiException.BadRequest($"The payload does not match the schema of {type.Name}: {violation}.", violation.Path);
         }
 
         return Create(accountId, mode, type, payload, now);

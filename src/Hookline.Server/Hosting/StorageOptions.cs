@@ -45,6 +45,14 @@ internal sealed class LimitsOptions
 
     /// <summary>Payouts webhooks per account and mode (Razorpay allows 1).</summary>
     public int PayoutsWebhooks { get; set; } = 1;
+
+    /// <summary>
+    /// Whether ingested payloads must satisfy the catalogue's schema of their event. Unset (the default): test-mode
+    /// events only, where platforms integrate; true: both modes; false: neither.
+    /// </summary>
+    public bool? ValidatePayloads { get; set; }
+
+    public bool ValidatesPayloads(string mode) => ValidatePayloads ?? mode == Hookline.Core.Modes.Test;
 }
 
 /// <summary>Configuration section <c>Server</c>.</summary>

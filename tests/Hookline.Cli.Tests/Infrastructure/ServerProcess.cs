@@ -24,6 +24,9 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>The OS process id (also part of its dispatcher's lease owner name).</summary>
+    public int ProcessId => _process.Id;
+
     public string Output
     {
         get
@@ -70,6 +73,9 @@ internal sealed class ServerProcess : IAsyncDisposable
 
         start.Environment["HOOKLINE_Platform__Token"] = PlatformToken;
         start.Environment["HOOKLINE_Delivery__AllowPrivateNetworks"] = "true";
+
+        // These tests publish minimal test-mode payloads; the catalogue's schemas are tested in the server tests.
+        start.Environment["HOOKLINE_Limits__ValidatePayloads"] = "false";
         start.Environment["DOTNET_gcServer"] = "0";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {

@@ -42,7 +42,8 @@ internal sealed class HooklineHost : IAsyncDisposable
         TimeProvider? time = null,
         IJitterSource? jitter = null,
         IDnsResolver? dns = null,
-        string? dataDirectory = null)
+        string? dataDirectory = null,
+        Action<WebApplicationBuilder>? configure = null)
     {
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "hookline-tests", Guid.NewGuid().ToString("N"));
         var all = new Dictionary<string, string?>
@@ -52,10 +53,21 @@ internal sealed class HooklineHost : IAsyncDisposable
             ["Platform:Token"] = PlatformToken,
             ["Delivery:AllowPrivateNetworks"] = "true",
             ["Delivery:PollInterval"] = "00:00:00.050",
+
+            // Most tests publish minimal test-mode payloads; schema validation has its own tests (Sandbox/).
+            ["Limits:ValidatePayloads"] = "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
-            all[key] = value;
+            // A null value removes one of the defaults above, so a test can run on the server's own default.
+            if (value is null)
+            {
+                all.Remove(key);
+            }
+            else
+            {
+                all[key] = value;
+            }
         }
 
         var app = HooklineServer.Build([.. all.Select(kv => $"--{kv.Key}={kv.Value}")], builder =>
@@ -74,6 +86,8 @@ internal sealed class HooklineHost : IAsyncDisposable
             {
                 builder.Services.Replace(ServiceDescriptor.Singleton(dns));
             }
+
+            configure?.Invoke(builder);
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
