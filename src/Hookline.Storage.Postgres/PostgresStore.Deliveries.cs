@@ -103,9 +103,10 @@ internal sealed partial class PostgresStore
         {
             var completions = batch.Completions;
 
-            // Webhook rows first, in id order, in every transaction that touches a webhook and its deliveries
-            // (auto-disable cancels deliveries other workers may be completing): one lock order, no deadlock.
-            await LockWebhooksAsync(connection, transaction, [.. completions.Where(c => c.Outcome is not null).Select(c => c.WebhookId)], "NO KEY UPDATE", cancellationToken);
+            // No webhook row is locked up front: the common case (successes of healthy webhooks) then locks only
+            // this worker's own delivery rows, so a worker frozen inside this transaction blocks no one else. A
+            // failure streak or auto-disable racing a merchant's disable can deadlock; PostgreSQL detects it and
+            // the transaction runs again (WriteAsync).
 
             // A completion consumes its lease (lease_owner goes NULL), so the same batch written twice (retried
             // after a commit whose answer was lost) is discarded rather than applied again; the token alone does
@@ -216,15 +217,10 @@ internal sealed partial class PostgresStore
             return counts;
         }, cancellationToken);
 
-    private static async Task LockWebhooksAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string[] webhookIds, string strength, CancellationToken cancellationToken)
+    /// <summary>FOR UPDATE waits for ingestions and replays holding the row FOR KEY SHARE (see PostgresStore.Webhooks.cs).</summary>
+    private static async Task LockWebhookForUpdateAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string webhookId, CancellationToken cancellationToken)
     {
-        if (webhookIds.Length == 0)
-        {
-            return;
-        }
-
-        // ORDER BY below FOR ... : rows are locked in id order.
-        await using var command = Command(connection, transaction, $"SELECT 1 FROM webhooks WHERE id = ANY(@ids) ORDER BY id FOR {strength}", P("ids", webhookIds.Distinct().ToArray()));
+        await using var command = Command(connection, transaction, "SELECT 1 FROM webhooks WHERE id = @id FOR UPDATE", P("id", webhookId));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -250,7 +246,7 @@ internal sealed partial class PostgresStore
         await insert.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Clears the streaks of webhooks that succeeded and records the failures of the others (in id order, like the locks).</summary>
+    /// <summary>Clears the streaks of webhooks that succeeded and records the failures of the others (in id order).</summary>
     private static async Task<List<string>> RecordStreaksAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string[] healthy, SortedDictionary<string, (DateTimeOffset First, AttemptOutcome Last)> failed,
         CompletionBatch batch, CancellationToken cancellationToken)
@@ -327,8 +323,8 @@ internal sealed partial class PostgresStore
 
         if (disableNow)
         {
-            // FOR UPDATE waits for ingestions holding the row FOR KEY SHARE, so none commits a pending delivery behind the cancel.
-            await LockWebhooksAsync(connection, transaction, [webhookId], "UPDATE", cancellationToken);
+            // So that no ingestion commits a pending delivery behind the cancel.
+            await LockWebhookForUpdateAsync(connection, transaction, webhookId, cancellationToken);
             await using (var disable = Command(connection, transaction,
                 "UPDATE webhooks SET active = false, disabled_at = @now, disabled_reason = @reason, updated_at = @now WHERE id = @w",
                 P("now", Ms(batch.Now)), P("w", webhookId),

@@ -32,8 +32,8 @@ internal sealed partial class PostgresStore : IHooklineStore, IWorkSignal
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString);
         builder.ApplicationName ??= "hookline";
-        // Appended last, so it wins over any setting in the operator's connection string or the role's defaults.
-        builder.Options = $"{builder.Options} -c synchronous_commit=on".Trim();
+        // Appended last, so they win over the operator's connection string and the role's or database's defaults.
+        builder.Options = $"{builder.Options} -c synchronous_commit=on -c idle_in_transaction_session_timeout={(long)options.IdleInTransactionTimeout.TotalMilliseconds}".Trim();
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         _listener = new WorkListener(ListenerConnectionString(builder), _logger);
     }

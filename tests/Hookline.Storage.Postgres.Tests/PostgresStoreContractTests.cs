@@ -36,20 +36,21 @@ public sealed class PostgresStoreContractTests : StoreContractTests
     }
 
     [Fact]
-    public async Task Store_connections_commit_with_synchronous_commit_on()
+    public async Task Store_connections_commit_with_synchronous_commit_on_and_end_idle_transactions()
     {
-        // The store forces it per connection, whatever the server or role default is.
+        // The store forces both per connection, whatever the server, role or database default is.
         await using (var connection = await OpenDirectAsync())
         {
             await ExecuteAsync(connection, $"ALTER DATABASE {new NpgsqlConnectionStringBuilder(ConnectionString).Database} SET synchronous_commit = off");
         }
 
-        await using var store = new PostgresStore(new PostgresOptions { ConnectionString = ConnectionString });
+        await using var store = new PostgresStore(new PostgresOptions { ConnectionString = ConnectionString, IdleInTransactionTimeout = TimeSpan.FromSeconds(7) });
         var open = typeof(PostgresStore).GetMethod("OpenAsync", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)
             ?? throw new MissingMethodException(nameof(PostgresStore), "OpenAsync");
         await using var storeConnection = await (Task<NpgsqlConnection>)open.Invoke(store, [Ct])!;
 
         Assert.Equal("on", await ScalarAsync<string>(storeConnection, "SHOW synchronous_commit"));
+        Assert.Equal("7s", await ScalarAsync<string>(storeConnection, "SHOW idle_in_transaction_session_timeout"));
     }
 
     [Fact]

@@ -101,13 +101,21 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, Func<
         Start(toStart);
     }
 
+    /// <summary>
+    /// Raised (outside the lock) when a lane that was saturated has room again: its webhook was left out of lease
+    /// rounds and may have more work due.
+    /// </summary>
+    public event Action? LaneUnsaturated;
+
     private void Finished(string webhookId)
     {
         List<LeasedDelivery> toStart;
+        var unsaturated = false;
         lock (_gate)
         {
             _inFlight--;
             var lane = _lanes[webhookId];
+            var wasSaturated = lane.Waiting.Count >= maxPerWebhook;
             lane.InFlight--;
             if (lane.InFlight == 0 && lane.Waiting.Count == 0)
             {
@@ -119,6 +127,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, Func<
             }
 
             toStart = Pump();
+            unsaturated = wasSaturated && lane.Waiting.Count < maxPerWebhook;
             if (_inFlight == 0 && toStart.Count == 0 && _idle is { } idle)
             {
                 _idle = null;
@@ -127,6 +136,10 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, Func<
         }
 
         Start(toStart);
+        if (unsaturated)
+        {
+            LaneUnsaturated?.Invoke();
+        }
     }
 
     private void MarkReady(Lane lane)

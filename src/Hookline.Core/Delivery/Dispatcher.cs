@@ -21,6 +21,7 @@ internal sealed partial class Dispatcher : BackgroundService
     private readonly RetrySchedule _schedule;
     private readonly SecretProtector _protector;
     private readonly CompletionWriter _writer;
+    private readonly IWorkSignal _signal;
     private readonly DeliveryOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<Dispatcher> _logger;
@@ -28,6 +29,9 @@ internal sealed partial class Dispatcher : BackgroundService
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly int _holdLimit;
     private volatile bool _accepting;
+
+    /// <summary>The last lease round stopped at a per-webhook share or at the room it had: more is due right now.</summary>
+    private volatile bool _heldBack;
     private long _leaseRounds;
 
     public Dispatcher(
@@ -36,6 +40,7 @@ internal sealed partial class Dispatcher : BackgroundService
         RetrySchedule schedule,
         SecretProtector protector,
         CompletionWriter writer,
+        IWorkSignal signal,
         IOptions<DeliveryOptions> options,
         TimeProvider time,
         ILogger<Dispatcher> logger)
@@ -45,10 +50,12 @@ internal sealed partial class Dispatcher : BackgroundService
         _schedule = schedule;
         _protector = protector;
         _writer = writer;
+        _signal = signal;
         _options = options.Value;
         _time = time;
         _logger = logger;
         _lanes = new DeliveryLanes(_options.MaxConcurrency, _options.MaxConcurrencyPerWebhook, RunAttemptAsync);
+        _lanes.LaneUnsaturated += Wake;
         // Hold at most two rounds of work: enough to keep every slot busy, few enough that nothing held
         // waits long enough for its lease to run out.
         _holdLimit = _options.MaxConcurrency * 2;
@@ -88,6 +95,8 @@ internal sealed partial class Dispatcher : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var writing = _writer.RunAsync(CancellationToken.None);
+        // Work committed by other processes (an API-only node, a replay) wakes this worker; polling stays the safety net.
+        using var woken = _signal.Subscribe(Wake);
         _accepting = true;
         Log.Started(_logger, Owner, _options.MaxConcurrency, _options.MaxConcurrencyPerWebhook);
         try
@@ -119,6 +128,10 @@ internal sealed partial class Dispatcher : BackgroundService
                     _lanes.Enqueue(leased);
                     Interlocked.Increment(ref _leaseRounds);
                     full = leased.Count == room;
+                    // Work that other processes committed arrives only through the store (no in-memory handoff),
+                    // so a round cut short by a webhook's share must not wait for the next poll: lease again as
+                    // soon as an attempt frees a slot (RunAttemptAsync wakes us).
+                    _heldBack = full || leased.CountBy(d => d.WebhookId).Any(c => c.Value >= _options.MaxConcurrencyPerWebhook);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -179,7 +192,7 @@ internal sealed partial class Dispatcher : BackgroundService
             var outcome = await _sender.SendAsync(new OutgoingRequest(delivery.Url, delivery.EventId, delivery.Body, secret), CancellationToken.None);
             var next = _schedule.Next(attemptNumber, outcome, _time.GetUtcNow(), delivery.Deadline);
             _writer.Add(new Completion(delivery.Id, delivery.WebhookId, delivery.LeaseToken, attemptNumber, delivery.Trigger, now, outcome, next));
-            if (next is { } due && due - _time.GetUtcNow() < _options.PollInterval)
+            if (_heldBack || (next is { } due && due - _time.GetUtcNow() < _options.PollInterval))
             {
                 Wake();
             }

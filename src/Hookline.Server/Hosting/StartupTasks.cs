@@ -16,6 +16,7 @@ internal sealed partial class StartupTasks(
     SecretProtector protector,
     DataDirectory dataDirectory,
     IOptions<DeliveryOptions> delivery,
+    IOptions<StorageOptions> storage,
     IServer server,
     IHostApplicationLifetime lifetime,
     ILogger<StartupTasks> logger) : IHostedService
@@ -24,7 +25,14 @@ internal sealed partial class StartupTasks(
     {
         _ = protector;
         await store.MigrateAsync(cancellationToken);
-        Log.Storage(logger, dataDirectory.Path);
+        if (string.Equals(storage.Value.Provider, "postgres", StringComparison.OrdinalIgnoreCase))
+        {
+            Log.PostgresStorage(logger, dataDirectory.Path);
+        }
+        else
+        {
+            Log.Storage(logger, dataDirectory.Path);
+        }
         if (delivery.Value.AllowPrivateNetworks)
         {
             Log.PrivateNetworksAllowed(logger);
@@ -58,6 +66,9 @@ internal sealed partial class StartupTasks(
 
         [LoggerMessage(4002, LogLevel.Information, "Storage: SQLite in {DataDirectory}")]
         public static partial void Storage(ILogger logger, string dataDirectory);
+
+        [LoggerMessage(4004, LogLevel.Information, "Storage: PostgreSQL (Storage:ConnectionString); token and master key files in {DataDirectory}")]
+        public static partial void PostgresStorage(ILogger logger, string dataDirectory);
 
         [LoggerMessage(4003, LogLevel.Warning, "Delivery:AllowPrivateNetworks is ON: webhooks may target loopback and private addresses on any port. Never use this in production.")]
         public static partial void PrivateNetworksAllowed(ILogger logger);
