@@ -211,10 +211,19 @@ internal sealed class WebhookSender : IDisposable
         {
             // Dial IPv4-mapped answers as IPv4: an IPv6-only socket cannot reach them.
             var address = checkedAddress.IsIPv4MappedToIPv6 ? checkedAddress.MapToIPv4() : checkedAddress;
+            var source = SourceFor(address.AddressFamily);
+            if (source is null && _sourceAddresses.Length > 0)
+            {
+                // Egress is pinned to the listed addresses (GET /v1/webhooks/ips): an address of a family none of
+                // them has is skipped, never dialled from an address merchants were not told to allow.
+                last = new SocketException((int)SocketError.AddressFamilyNotSupported);
+                continue;
+            }
+
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
-                if (SourceFor(address.AddressFamily) is { } source)
+                if (source is not null)
                 {
                     socket.Bind(new IPEndPoint(source, 0));
                 }

@@ -25,6 +25,13 @@ internal static class Paging
             : throw ApiException.BadRequest($"The {name} must be a Unix timestamp in seconds.", name);
     }
 
+    /// <summary>
+    /// The last instant of the second <paramref name="to"/> names. Times are shown in whole seconds but stored in
+    /// milliseconds, so an inclusive <c>to</c> must take its whole second: an event shown with
+    /// <c>created_at = to</c> is inside the window.
+    /// </summary>
+    public static DateTimeOffset EndOfSecond(DateTimeOffset to) => to.AddTicks(TimeSpan.TicksPerSecond - 1);
+
     public static string? Single(HttpRequest request, string name)
     {
         if (!request.Query.TryGetValue(name, out var values))

@@ -115,7 +115,7 @@ internal static class EventsApi
         }
 
         var events = await store.ListEventsAsync(
-            new EventQuery(merchant.AccountId, merchant.Mode, Paging.Time(request, "from"), Paging.Time(request, "to"), name, count, skip), cancellationToken);
+            new EventQuery(merchant.AccountId, merchant.Mode, Paging.Time(request, "from"), Paging.Time(request, "to") is { } to ? Paging.EndOfSecond(to) : null, name, count, skip), cancellationToken);
         return Results.Json(new Collection<EventSummaryView>([.. events.Select(EventSummaryView.From)]), ApiJson.Options);
     }
 

@@ -79,7 +79,7 @@ internal static class WebhookActivityApi
         var now = time.GetUtcNow();
         var oldest = now - replay.Value.MaxAge;
         var queued = await store.ReplayWebhookAsync(
-            new WebhookReplay(merchant.AccountId, merchant.Mode, id, from < oldest ? oldest : from, to, statuses, names is ["*"] ? null : names, now, schedule.Deadline(now)),
+            new WebhookReplay(merchant.AccountId, merchant.Mode, id, from < oldest ? oldest : from, Paging.EndOfSecond(to), statuses, names is ["*"] ? null : names, now, schedule.Deadline(now)),
             cancellationToken);
         dispatcher.Wake();
         return Results.Json(new ReplayView("replay", id, null, queued), ApiJson.Options, statusCode: 202);
