@@ -154,8 +154,9 @@ internal sealed class ServerProcess : IAsyncDisposable
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
+                // Not listening yet, or too busy starting to answer within the probe's timeout.
             }
 
             await Task.Delay(50);
