@@ -19,10 +19,12 @@ internal static class ApiJson
     public static long Seconds(DateTimeOffset time) => time.ToUnixTimeSeconds();
 }
 
-/// <summary>Razorpay's collection shape.</summary>
-internal sealed record Collection<T>(IReadOnlyList<T> Items)
+/// <summary>Razorpay's collection shape, keys in Razorpay's order: entity, count, items.</summary>
+internal sealed record Collection<T>([property: JsonPropertyOrder(3)] IReadOnlyList<T> Items)
 {
+    [JsonPropertyOrder(1)]
     public string Entity => "collection";
 
+    [JsonPropertyOrder(2)]
     public int Count => Items.Count;
 }
