@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Hookline.Cli;
+using Hookline.Cli.Bench;
 
 var root = new RootCommand("Hookline: signed, retried, logged webhook delivery.")
 {
@@ -8,6 +9,7 @@ var root = new RootCommand("Hookline: signed, retried, logged webhook delivery."
     TriggerCommand.Create(),
     EventsCommand.Create(),
     WebhooksCommand.Create(),
+    BenchCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,69 @@
+namespace Hookline.Cli.Bench;
+
+/// <summary>The whole run, as written to <c>--out</c> (snake_case JSON).</summary>
+internal sealed record BenchReport(
+    Machine Machine,
+    string Command,
+    DateTimeOffset StartedAt,
+    double Seconds,
+    bool Quick,
+    IReadOnlyList<StoreReport> Stores,
+    IReadOnlyList<TargetCheck> Targets);
+
+/// <summary>One store's figures. A scenario that was not run or failed is null, with its error in <see cref="Errors"/>.</summary>
+internal sealed class StoreReport(string store)
+{
+    public string Store { get; } = store;
+
+    public bool Available { get; set; } = true;
+
+    public Dictionary<string, string> Errors { get; } = [];
+
+    public RawPostResult? S0 { get; set; }
+
+    public ThroughputResult? S1 { get; set; }
+
+    public List<LatencyResult>? S2 { get; set; }
+
+    public List<FanOutResult>? S3 { get; set; }
+
+    public IsolationResult? S4 { get; set; }
+
+    public BacklogResult? S5 { get; set; }
+
+    public CrashResult? S6 { get; set; }
+}
+
+/// <summary>S0: a plain HttpClient loop posting the same signed 1 KiB envelope to the sink, measured before and after S1.</summary>
+internal sealed record RawPostResult(int Concurrency, int BodyBytes, long Requests, double RequestsPerSecond, double BeforePerSecond, double AfterPerSecond, Percentiles Latency);
+
+/// <summary>S1: batched ingestion, one webhook, deliveries per second from acceptance to the recorded 2xx.</summary>
+internal sealed record ThroughputResult(
+    int BatchEvents, long Events, long Deliveries, double Seconds, double DeliveriesPerSecond, double ReceivedPerSecond, double? RecordedPerSecond,
+    double? RatioToS0, Percentiles Ack, Percentiles EndToEnd, long Lost, long Duplicates, double DrainSeconds);
+
+/// <summary>S2: one event per request at a fixed rate; latencies count from each request's due time.</summary>
+internal sealed record LatencyResult(
+    int Rate, double Seconds, double AchievedPerSecond, long Events, long Skipped, long Failed, Percentiles Ack, Percentiles EndToEnd, long Lost, long Duplicates);
+
+/// <summary>S3: one event, <see cref="Webhooks"/> subscribed webhooks.</summary>
+internal sealed record FanOutResult(
+    int Webhooks, int BatchEvents, long Events, long Deliveries, double Seconds, double DeliveriesPerSecond, double? RatioToS1, Percentiles Ack, Percentiles EndToEnd, long Lost, long Duplicates);
+
+/// <summary>S4: a tenth of the webhooks black-holed or refusing; what the healthy ones get.</summary>
+internal sealed record IsolationResult(
+    int Webhooks, int BlackHoled, int Refusing, double Seconds, double HealthyDeliveriesPerSecond, double? RatioToS1, Percentiles HealthyEndToEnd, double? P99RatioToS1,
+    long Lost, long Duplicates);
+
+/// <summary>S5: deliveries queued with no worker running, then drained by a fresh <c>hookline serve</c>.</summary>
+internal sealed record BacklogResult(
+    long Deliveries, double IngestSeconds, double IngestEventsPerSecond, double DrainSeconds, double DrainPerSecond, double? RatioToS1,
+    double PeakRssMb, double PeakRssIngestMb, double PeakRssDrainMb, long Lost, long Duplicates);
+
+/// <summary>S6: kill -9 of <c>hookline serve</c> under S1's load, restart at once.</summary>
+internal sealed record CrashResult(
+    long Events, long Lost, long Duplicates, long AmbiguousRequests, long UnacknowledgedArrivals, double RateBeforeKill,
+    double RestartSeconds, double? SecondsBackToFullSpeed, double SecondsUntilAllDelivered, double LeaseSeconds);
+
+/// <summary>One target of issue 7 against its figure.</summary>
+internal sealed record TargetCheck(string Store, string Scenario, string Figure, double Value, string Target, bool Met);

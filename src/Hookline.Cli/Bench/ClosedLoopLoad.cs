@@ -1,0 +1,62 @@
+using System.Diagnostics;
+
+namespace Hookline.Cli.Bench;
+
+/// <summary>
+/// Ingestion as fast as Hookline takes it, in batches, from a few concurrent loops, but never more than
+/// <c>window</c> deliveries ahead of the sink. Without that bound a run would measure how fast a queue
+/// grows rather than the steady pipeline; with it, the queue is always deep enough to keep every stage busy.
+/// </summary>
+internal sealed class ClosedLoopLoad(PlatformClient client, byte[] body, bool batch, EventLedger ledger, LatencySamples acks)
+{
+    public Task RunAsync(int loops, Func<long> outstanding, long window, CancellationToken stop)
+        => Task.WhenAll(Enumerable.Range(0, loops).Select(_ => Task.Run(() => LoopAsync(outstanding, window, stop), CancellationToken.None)));
+
+    private async Task LoopAsync(Func<long> outstanding, long window, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            if (outstanding() > window)
+            {
+                await Pause(1, stop);
+                continue;
+            }
+
+            var sent = Stopwatch.GetTimestamp();
+            Accepted? accepted;
+            try
+            {
+                // Not cancelled by stop: a request cut off by the bench itself would count as ambiguous.
+                accepted = await client.IngestAsync(body, batch, CancellationToken.None);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+            {
+                // The server died under the request (S6) or timed out: it may or may not have committed.
+                ledger.CutOff();
+                await Pause(50, stop);
+                continue;
+            }
+
+            if (accepted is null)
+            {
+                ledger.Refuse();
+                await Pause(10, stop);
+                continue;
+            }
+
+            acks.Add(Ticks.Ms(Stopwatch.GetTimestamp() - sent));
+            ledger.Accept(accepted, sent);
+        }
+    }
+
+    private static async Task Pause(int milliseconds, CancellationToken stop)
+    {
+        try
+        {
+            await Task.Delay(milliseconds, stop);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

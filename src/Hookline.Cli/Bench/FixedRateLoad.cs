@@ -1,0 +1,78 @@
+using System.Diagnostics;
+
+namespace Hookline.Cli.Bench;
+
+/// <summary>
+/// Open-loop ingestion at a fixed rate, one event per request, as a platform publishes events as they happen.
+/// Request <c>k</c> is due at <c>start + k/rate</c> and its latencies count from that moment, not from when it
+/// actually left: a server that stalls cannot slow the generator down and hide its own queueing
+/// ("coordinated omission"). A dedicated thread issues the requests so the thread pool's load cannot delay them.
+/// </summary>
+internal sealed class FixedRateLoad(PlatformClient client, byte[] body, EventLedger ledger, LatencySamples acks)
+{
+    /// <summary>Requests in flight beyond which due requests are skipped and counted, so an overloaded run stays bounded.</summary>
+    public const int MaxOutstanding = 4096;
+    private long _outstanding;
+    private long _skipped;
+
+    public long Skipped => Interlocked.Read(ref _skipped);
+
+    public long Outstanding => Interlocked.Read(ref _outstanding);
+
+    public async Task RunAsync(int rate, TimeSpan duration)
+    {
+        var requests = new List<Task>();
+        var total = (long)(rate * duration.TotalSeconds);
+        var issuer = new Thread(() =>
+        {
+            var start = Stopwatch.GetTimestamp();
+            long issued = 0;
+            while (issued < total)
+            {
+                var due = Math.Min(total, (long)(Ticks.Seconds(Stopwatch.GetTimestamp() - start) * rate) + 1);
+                for (; issued < due; issued++)
+                {
+                    var intended = start + (long)(issued * (double)Stopwatch.Frequency / rate);
+                    if (Interlocked.Read(ref _outstanding) >= MaxOutstanding)
+                    {
+                        Interlocked.Increment(ref _skipped);
+                        continue;
+                    }
+
+                    Interlocked.Increment(ref _outstanding);
+                    requests.Add(SendAsync(intended));
+                }
+
+                Thread.Sleep(1);
+            }
+        })
+        { IsBackground = true, Name = "bench fixed-rate issuer" };
+        issuer.Start();
+        await Task.Run(issuer.Join);
+        await Task.WhenAll(requests);
+    }
+
+    private async Task SendAsync(long intended)
+    {
+        try
+        {
+            var accepted = await client.IngestAsync(body, batch: false, CancellationToken.None);
+            if (accepted is null)
+            {
+                ledger.Refuse();
+                return;
+            }
+
+            acks.Add(Ticks.Ms(Stopwatch.GetTimestamp() - intended));
+            ledger.Accept(accepted, intended);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+        {
+            ledger.CutOff();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _outstanding);
+        }
+    }
+}

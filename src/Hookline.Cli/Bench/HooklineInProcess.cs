@@ -1,0 +1,75 @@
+using System.Globalization;
+using Hookline.Core.Delivery;
+using Hookline.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Hookline.Cli.Bench;
+
+/// <summary>The Hookline under test, however it runs.</summary>
+internal interface IHookline : IAsyncDisposable
+{
+    Uri BaseAddress { get; }
+
+    /// <summary>Attempt results committed to the store so far, when the bench can see them cheaply (in process).</summary>
+    long? Recorded { get; }
+}
+
+/// <summary>Settings every Hookline under test gets, on top of its store's.</summary>
+internal static class HooklineSettings
+{
+    public static Dictionary<string, string> For(StoreInstance store, BenchOptions options, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var settings = new Dictionary<string, string>(store.Settings)
+        {
+            ["Platform:Token"] = PlatformClient.PlatformToken,
+            ["Delivery:AllowPrivateNetworks"] = "true",
+            ["Delivery:MaxConcurrencyPerWebhook"] = options.Concurrency.ToString(CultureInfo.InvariantCulture),
+            ["Limits:PaymentsWebhooks"] = Sink.MaxWebhooks.ToString(CultureInfo.InvariantCulture),
+            // Errors only: warnings at this volume (a black-holed endpoint timing out) would drown the progress lines.
+            ["Logging:LogLevel:Default"] = "Error",
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+}
+
+/// <summary>Hookline built by <see cref="HooklineServer.Build"/> inside the bench process, on 127.0.0.1 and a free port.</summary>
+internal sealed class HooklineInProcess : IHookline
+{
+    private readonly WebApplication _app;
+    private readonly CompletionWriter _writer;
+
+    private HooklineInProcess(WebApplication app, Uri baseAddress)
+    {
+        _app = app;
+        BaseAddress = baseAddress;
+        _writer = app.Services.GetRequiredService<CompletionWriter>();
+    }
+
+    public Uri BaseAddress { get; }
+
+    public long? Recorded => _writer.Written;
+
+    public static async Task<HooklineInProcess> StartAsync(StoreInstance store, BenchOptions options, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var settings = HooklineSettings.For(store, options, extra);
+        settings["urls"] = "http://127.0.0.1:0";
+        var app = HooklineServer.Build([.. settings.Select(kv => $"--{kv.Key}={kv.Value}")]);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new HooklineInProcess(app, new Uri(address));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+
+namespace Hookline.Cli.Bench;
+
+/// <summary>
+/// A steady phase (S1, S3, S4): closed-loop batched ingestion for the options' duration, rates measured after
+/// the warm-up, then the load stops and the bench waits (bounded) for everything accepted to arrive before
+/// counting lost and duplicated deliveries. Webhooks <c>0 … healthy-1</c> are the ones counted.
+/// </summary>
+internal sealed record SteadyPlan(IHookline Hookline, Sink Sink, string AccountId, int EventsPerRequest, int HealthyWebhooks, string Label)
+{
+    /// <summary>Concurrent ingestion loops: two keep one request in flight while the other's answer is parsed.</summary>
+    public int Loops { get; init; } = 2;
+
+    /// <summary>Also wait for every accepted delivery's result to be recorded (all webhooks healthy).</summary>
+    public bool WaitForRecorded { get; init; } = true;
+}
+
+internal sealed record SteadyResult(
+    long Events, long Deliveries, double Seconds, double ReceivedPerSecond, double? RecordedPerSecond, Percentiles Ack, DeliveryAccount Account, double DrainSeconds)
+{
+    /// <summary>Accepted → 2xx recorded when Hookline's results are visible; otherwise what the sink received.</summary>
+    public double DeliveriesPerSecond => RecordedPerSecond ?? ReceivedPerSecond;
+}
+
+internal static class SteadyRun
+{
+    public static async Task<SteadyResult> RunAsync(SteadyPlan plan, BenchOptions options, TextWriter output)
+    {
+        var sink = plan.Sink;
+        sink.Reset();
+        var ledger = new EventLedger();
+        var acks = new LatencySamples();
+        using var client = new PlatformClient(plan.Hookline.BaseAddress);
+        var load = new ClosedLoopLoad(client, BenchPayload.Request(plan.AccountId, plan.EventsPerRequest), batch: true, ledger, acks);
+        long Received() => sink.ReceivedBelow(plan.HealthyWebhooks);
+        long Outstanding() => (ledger.Events * plan.HealthyWebhooks) - Received();
+
+        await using var timeline = new Timeline(Received, () => plan.Hookline.Recorded);
+        double end;
+        await using (Progress.Start(output, plan.Label, () => Status(timeline, Outstanding())))
+        {
+            using var stop = new CancellationTokenSource(options.Duration);
+            await load.RunAsync(plan.Loops, Outstanding, options.Window, stop.Token);
+            end = timeline.Take().Seconds;
+        }
+
+        if (ledger.Events == 0)
+        {
+            throw new InvalidOperationException($"Hookline accepted no event ({ledger.Refused} refused, {ledger.Ambiguous} cut off): {client.LastRefusal}");
+        }
+
+        var warmup = Math.Min(options.Warmup.TotalSeconds, end / 3);
+        var drained = await DrainAsync(plan, ledger, Received, output);
+        var account = DeliveryAccount.Of(ledger, sink.Arrivals(), w => w < plan.HealthyWebhooks, plan.HealthyWebhooks);
+        return new SteadyResult(
+            ledger.Events, ledger.Events * plan.HealthyWebhooks, Math.Round(end - warmup, 2),
+            timeline.ReceivedRate(warmup, end), timeline.RecordedRate(warmup, end), acks.Summary(), account, drained);
+    }
+
+    public static string Status(Timeline timeline, long outstanding)
+    {
+        var now = timeline.Now;
+        return $"received {timeline.Samples[^1].Received,10:N0}  {timeline.ReceivedRate(now - 1, now),8:N0}/s  outstanding {outstanding:N0}";
+    }
+
+    /// <summary>Waits until the sink has every accepted delivery (and Hookline recorded them); seconds taken.</summary>
+    private static async Task<double> DrainAsync(SteadyPlan plan, EventLedger ledger, Func<long> received, TextWriter output)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var expected = ledger.Events * plan.HealthyWebhooks;
+        var limit = TimeSpan.FromSeconds(30);
+        while (Stopwatch.GetElapsedTime(started) < limit)
+        {
+            var recorded = plan.Hookline.Recorded;
+            if (received() >= expected && (!plan.WaitForRecorded || recorded is null || recorded >= ledger.Deliveries))
+            {
+                return Math.Round(Ticks.SinceSeconds(started), 2);
+            }
+
+            await Task.Delay(20);
+        }
+
+        await output.WriteLineAsync($"    {plan.Label}: {expected - received():N0} accepted deliveries still missing after {limit.TotalSeconds:0} s");
+        return Math.Round(Ticks.SinceSeconds(started), 2);
+    }
+}

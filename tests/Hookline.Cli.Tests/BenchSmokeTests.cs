@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Hookline.Cli.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Hookline.Cli.Tests;
+
+/// <summary>
+/// <c>hookline bench --quick</c> with tiny sizes, so the benchmark never rots: every scenario runs and reports
+/// figures that make sense. No timing thresholds: this machine's speed is not what is under test.
+/// </summary>
+public sealed class BenchSmokeTests(ITestOutputHelper output) : IDisposable
+{
+    private static readonly string[] Scenarios = ["s0", "s1", "s2", "s3", "s4", "s5", "s6"];
+    private readonly string _directory = Directory.CreateTempSubdirectory("hookline-bench-smoke-").FullName;
+
+    [Fact]
+    public async Task Quick_bench_on_sqlite_reports_every_scenario_and_loses_nothing_to_a_kill_9()
+    {
+        var json = Path.Combine(_directory, "bench.json");
+        var (exitCode, log) = await RunBenchAsync(
+            "--quick", "--store", "sqlite", "--duration", "1", "--backlog", "300", "--fanout", "3", "--rates", "50", "--concurrency", "4", "--out", json);
+        output.WriteLine(log);
+        Assert.True(exitCode == 0, $"hookline bench exited with {exitCode}");
+
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var store = Assert.Single(report.RootElement.GetProperty("stores").EnumerateArray());
+        Assert.Equal("sqlite", store.GetProperty("store").GetString());
+        Assert.True(store.GetProperty("available").GetBoolean());
+        Assert.Empty(store.GetProperty("errors").EnumerateObject());
+        foreach (var scenario in Scenarios)
+        {
+            Assert.True(store.GetProperty(scenario).ValueKind is JsonValueKind.Object or JsonValueKind.Array, $"{scenario} is missing");
+            AssertNonNegative(store.GetProperty(scenario), scenario);
+        }
+
+        Assert.True(store.GetProperty("s0").GetProperty("requests_per_second").GetDouble() > 0);
+        Assert.True(store.GetProperty("s1").GetProperty("events").GetInt64() > 0);
+        Assert.True(store.GetProperty("s1").GetProperty("deliveries_per_second").GetDouble() > 0);
+        Assert.Equal(50, Assert.Single(store.GetProperty("s2").EnumerateArray()).GetProperty("rate").GetInt32());
+        Assert.Equal(3, Assert.Single(store.GetProperty("s3").EnumerateArray()).GetProperty("webhooks").GetInt32());
+        Assert.True(store.GetProperty("s4").GetProperty("healthy_deliveries_per_second").GetDouble() > 0);
+        Assert.True(store.GetProperty("s5").GetProperty("deliveries").GetInt64() >= 300);
+        Assert.True(store.GetProperty("s5").GetProperty("peak_rss_mb").GetDouble() > 0);
+        Assert.Equal(0, store.GetProperty("s5").GetProperty("lost").GetInt64());
+        Assert.True(store.GetProperty("s6").GetProperty("events").GetInt64() > 0);
+        Assert.Equal(0, store.GetProperty("s6").GetProperty("lost").GetInt64());
+        Assert.NotEmpty(report.RootElement.GetProperty("targets").EnumerateArray());
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>Every number in the scenario's figures is finite and not negative (ratios may be null).</summary>
+    private static void AssertNonNegative(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    AssertNonNegative(property.Value, $"{path}.{property.Name}");
+                }
+
+                break;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    AssertNonNegative(item, $"{path}[{i++}]");
+                }
+
+                break;
+            case JsonValueKind.Number:
+                Assert.True(element.GetDouble() >= 0, $"{path} is {element.GetDouble()}");
+                break;
+        }
+    }
+
+    private async Task<(int ExitCode, string Log)> RunBenchAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _directory };
+        start.ArgumentList.Add(ServerProcess.HooklineDll());
+        start.ArgumentList.Add("bench");
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var log = new StringBuilder();
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"hookline bench --quick did not finish within 5 minutes:\n{Text()}");
+        }
+
+        return (process.ExitCode, Text());
+
+        void Append(string? line)
+        {
+            if (line is not null)
+            {
+                lock (log)
+                {
+                    log.AppendLine(line);
+                }
+            }
+        }
+
+        string Text()
+        {
+            lock (log)
+            {
+                return log.ToString();
+            }
+        }
+    }
+}
