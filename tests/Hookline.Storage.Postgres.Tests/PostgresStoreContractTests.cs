@@ -14,6 +14,8 @@ namespace Hookline.Storage.Postgres.Tests;
 /// </summary>
 public sealed class PostgresStoreContractTests : StoreContractTests
 {
+    /// <summary>Migrated once; each test's database is a file copy of it (a few ms instead of create + migrate).</summary>
+    private static readonly Lazy<Task<string>> MigratedTemplate = new(CreateMigratedTemplateAsync);
     private string? _connectionString;
 
     private string ConnectionString => _connectionString ?? throw new InvalidOperationException("No database yet.");
@@ -21,7 +23,7 @@ public sealed class PostgresStoreContractTests : StoreContractTests
     private protected override async Task<IHooklineStore> CreateStoreAsync()
     {
         var cluster = await PostgresCluster.SharedAsync();
-        _connectionString = await cluster.CreateDatabaseAsync("contract");
+        _connectionString = await cluster.CreateDatabaseAsync("contract", await MigratedTemplate.Value);
         return await OpenAsync();
     }
 
@@ -115,6 +117,19 @@ public sealed class PostgresStoreContractTests : StoreContractTests
 
         Assert.False(await store.PingAsync(Ct));
         await Assert.ThrowsAnyAsync<NpgsqlException>(() => store.IngestAsync(new Core.Events.IngestBatch([], null, null, null), Ct));
+    }
+
+    private static async Task<string> CreateMigratedTemplateAsync()
+    {
+        var template = await (await PostgresCluster.SharedAsync()).CreateDatabaseAsync("template");
+        await using (var store = new PostgresStore(new PostgresOptions { ConnectionString = template }))
+        {
+            await store.MigrateAsync(CancellationToken.None);
+        }
+
+        // A template must have no open connection while it is copied.
+        NpgsqlConnection.ClearAllPools();
+        return template;
     }
 
     private async Task<IHooklineStore> OpenAsync()

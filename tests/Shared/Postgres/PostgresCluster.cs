@@ -85,11 +85,16 @@ internal sealed class PostgresCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>A new empty database; returns its connection string.</summary>
-    public async Task<string> CreateDatabaseAsync(string prefix = "hookline")
+    /// <summary>
+    /// A new database, empty or a copy of <paramref name="templateConnectionString"/>'s database (which must have
+    /// no open connections); returns its connection string. FILE_COPY copies the files directly: much faster
+    /// than PostgreSQL 15's default of writing the whole template through the WAL, for a database per test.
+    /// </summary>
+    public async Task<string> CreateDatabaseAsync(string prefix = "hookline", string? templateConnectionString = null)
     {
         var name = $"{prefix}_{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}_{Guid.NewGuid().ToString("N")[..8]}";
-        await AdminAsync($"CREATE DATABASE {name}");
+        var template = templateConnectionString is null ? "template1" : new NpgsqlConnectionStringBuilder(templateConnectionString).Database;
+        await AdminAsync($"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY");
         return new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name, Pooling = true }.ConnectionString;
     }
 
