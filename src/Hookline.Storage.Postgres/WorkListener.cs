@@ -71,8 +71,9 @@ internal sealed class WorkListener(string connectionString, ILogger logger) : IA
             {
                 return;
             }
-            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+            catch (Exception e)
             {
+                // Whatever broke the connection, the answer is the same: reconnect; polling covers the gap.
                 PostgresStoreLog.ListenerDisconnected(logger, e.Message, delay);
             }
 

@@ -119,11 +119,18 @@ public sealed class PostgresStoreContractTests : StoreContractTests
         await Assert.ThrowsAnyAsync<NpgsqlException>(() => store.IngestAsync(new Core.Events.IngestBatch([], null, null, null), Ct));
     }
 
+    /// <summary>
+    /// Named after a hash of the migrations, so a shared server (HOOKLINE_TEST_PG) keeps one template per schema
+    /// version instead of gaining one per run.
+    /// </summary>
     private static async Task<string> CreateMigratedTemplateAsync()
     {
-        var template = await (await PostgresCluster.SharedAsync()).CreateDatabaseAsync("template");
-        await using (var store = new PostgresStore(new PostgresOptions { ConnectionString = template }))
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(string.Join("\n", PostgresStore.Migrations().Select(m => $"{m.Version}:{m.Sql}")))))[..16];
+        var (template, created) = await (await PostgresCluster.SharedAsync()).EnsureDatabaseAsync($"hookline_contract_template_{hash}");
+        if (created)
         {
+            await using var store = new PostgresStore(new PostgresOptions { ConnectionString = template });
             await store.MigrateAsync(CancellationToken.None);
         }
 

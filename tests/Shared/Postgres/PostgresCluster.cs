@@ -20,7 +20,7 @@ internal sealed class PostgresCluster : IAsyncDisposable
     public const string ExternalVariable = "HOOKLINE_TEST_PG";
     private const string User = "hl";
     private const string DirectoryPrefix = "hookline-pg-";
-    private static readonly Lazy<Task<PostgresCluster>> SharedCluster = new(StartAsync);
+    private static readonly Lazy<Task<PostgresCluster>> SharedCluster = new(() => StartAsync());
     private readonly string? _directory;
     private readonly string _adminConnectionString;
     private int _databases;
@@ -42,9 +42,13 @@ internal sealed class PostgresCluster : IAsyncDisposable
     /// <summary>One cluster for the whole test run, stopped (by its watchdog) when the test process exits.</summary>
     public static Task<PostgresCluster> SharedAsync() => SharedCluster.Value;
 
-    public static async Task<PostgresCluster> StartAsync()
+    /// <summary>
+    /// Starts a cluster, or uses <c>HOOKLINE_TEST_PG</c> when <paramref name="allowExternal"/> (tests that stop
+    /// and restart PostgreSQL need one of their own).
+    /// </summary>
+    public static async Task<PostgresCluster> StartAsync(bool allowExternal = true)
     {
-        if (Environment.GetEnvironmentVariable(ExternalVariable) is { Length: > 0 } external)
+        if (allowExternal && Environment.GetEnvironmentVariable(ExternalVariable) is { Length: > 0 } external)
         {
             var builder = new NpgsqlConnectionStringBuilder(external) { Pooling = false };
             return new PostgresCluster(null, builder.Port, builder.ConnectionString);
@@ -96,6 +100,23 @@ internal sealed class PostgresCluster : IAsyncDisposable
         var template = templateConnectionString is null ? "template1" : new NpgsqlConnectionStringBuilder(templateConnectionString).Database;
         await AdminAsync($"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY");
         return new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name, Pooling = true }.ConnectionString;
+    }
+
+    /// <summary>The database called <paramref name="name"/>, created empty if missing; true when created now.</summary>
+    public async Task<(string ConnectionString, bool Created)> EnsureDatabaseAsync(string name)
+    {
+        var connectionString = new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name, Pooling = true }.ConnectionString;
+        await using var connection = new NpgsqlConnection(_adminConnectionString);
+        await connection.OpenAsync();
+        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
+        exists.Parameters.AddWithValue("name", name);
+        if (await exists.ExecuteScalarAsync() is not null)
+        {
+            return (connectionString, false);
+        }
+
+        await AdminAsync($"CREATE DATABASE {name}");
+        return (connectionString, true);
     }
 
     public async Task DropDatabaseAsync(string connectionString)
@@ -213,7 +234,14 @@ internal sealed class PostgresCluster : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
-        using var watchdog = Process.Start(start);
+        try
+        {
+            using var watchdog = Process.Start(start);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // No setsid: the cluster is still stopped by DisposeAsync, just not after a killed test host.
+        }
     }
 
     private static void TryDelete(string directory)
