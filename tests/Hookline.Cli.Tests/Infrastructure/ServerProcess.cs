@@ -88,7 +88,17 @@ internal sealed class ServerProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await server.WaitUntilHealthyAsync();
+        try
+        {
+            await server.WaitUntilHealthyAsync();
+        }
+        catch
+        {
+            // Never leave a half-started server running past the test that failed to start it.
+            await server.DisposeAsync();
+            throw;
+        }
+
         return server;
     }
 
