@@ -5,14 +5,36 @@ namespace Hookline.Core.Delivery;
 /// under a global cap. A slow endpoint fills its own lane and waits there; it cannot take the slots other
 /// webhooks need.
 /// </summary>
-internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, Func<LeasedDelivery, Task> run)
+/// <remarks>
+/// How much a lane may hold waiting (its depth) follows how fast its endpoint answers: as many deliveries as
+/// it takes about <see cref="QueueBudget"/> to send at the measured pace, between the per-webhook cap and
+/// <c>maxDepth</c>. A hanging endpoint keeps the shallow lane it always had (a cap's worth waiting, so leases
+/// never age in memory); a fast one goes deep, so one lease round or one ingestion grant feeds it for a whole
+/// round trip instead of a cap's worth of requests, which on a single hot webhook is the difference between a
+/// database round trip per 16 deliveries and one per few hundred.
+/// </remarks>
+internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int maxDepth, TimeProvider time, Func<LeasedDelivery, Task> run)
 {
+    /// <summary>Time a lane's deepest waiting delivery should wait at the pace measured; far below any lease.</summary>
+    public static readonly TimeSpan QueueBudget = TimeSpan.FromSeconds(1);
+
+    /// <summary>Lanes emptied recently remember their pace (bounded: forgotten all at once past this many).</summary>
+    private const int RememberedPaces = 4096;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, double> _paces = new(StringComparer.Ordinal);
     private readonly Queue<Lane> _ready = new();
+    private readonly int _maxDepth = Math.Max(maxDepth, maxPerWebhook);
     private int _inFlight;
     private int _queued;
+    private bool _stopped;
     private TaskCompletionSource? _idle;
+
+    /// <summary>
+    /// Raised (outside the lock) when a lane's waiting work falls to half its depth: its webhook was left out of
+    /// lease rounds (or took a deep round) and may have more work due.
+    /// </summary>
+    public event Action? LaneUnsaturated;
 
     /// <summary>Deliveries held by this worker: queued plus in flight.</summary>
     public int Count
@@ -68,12 +90,61 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, Func<
         }
     }
 
-    /// <summary>Webhooks whose lane already has a full cap waiting: leasing more for them only ages leases.</summary>
+    /// <summary>Starts nothing more: queued deliveries stay queued and are left to their leases (shutdown).</summary>
+    public void Stop()
+    {
+        lock (_gate)
+        {
+            _stopped = true;
+        }
+    }
+
+    /// <summary>Webhooks whose lane already has its depth waiting: leasing more for them only ages leases.</summary>
     public IReadOnlyCollection<string> Saturated()
     {
         lock (_gate)
         {
-            return [.. _lanes.Values.Where(l => l.Waiting.Count >= maxPerWebhook).Select(l => l.WebhookId)];
+            return [.. _lanes.Values.Where(l => l.Waiting.Count >= Depth(l)).Select(l => l.WebhookId)];
+        }
+    }
+
+    /// <summary>
+    /// The share of an ordinary lease round or grant: a cap's worth per webhook, leaving out saturated lanes and
+    /// deep ones (those are fed by <see cref="DeepShare"/>, in rounds worth a database round trip).
+    /// </summary>
+    public LaneShare NormalShare()
+    {
+        lock (_gate)
+        {
+            return new LaneShare(maxPerWebhook, [.. _lanes.Values.Where(l => Depth(l) > maxPerWebhook || l.Waiting.Count >= Depth(l)).Select(l => l.WebhookId)]);
+        }
+    }
+
+    /// <summary>
+    /// A round for deep lanes down to half their depth: up to the largest room among them per webhook, every other
+    /// known lane left out. Null when no deep lane is that hungry.
+    /// </summary>
+    public LaneShare? DeepShare()
+    {
+        lock (_gate)
+        {
+            var hungry = _lanes.Values.Where(l => Depth(l) > maxPerWebhook && l.Waiting.Count <= Depth(l) / 2).ToList();
+            if (hungry.Count == 0)
+            {
+                return null;
+            }
+
+            var share = hungry.Max(l => Depth(l) - l.Waiting.Count);
+            return new LaneShare(share, [.. _lanes.Values.Except(hungry).Select(l => l.WebhookId)]);
+        }
+    }
+
+    /// <summary>How many deliveries the webhook's lane may hold waiting (the per-webhook cap when it has no lane).</summary>
+    public int DepthOf(string webhookId)
+    {
+        lock (_gate)
+        {
+            return _lanes.TryGetValue(webhookId, out var lane) ? Depth(lane) : maxPerWebhook;
         }
     }
 
@@ -86,7 +157,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, Func<
             {
                 if (!_lanes.TryGetValue(delivery.WebhookId, out var lane))
                 {
-                    lane = new Lane(delivery.WebhookId);
+                    lane = new Lane(delivery.WebhookId) { Pace = _paces.GetValueOrDefault(delivery.WebhookId) };
                     _lanes.Add(delivery.WebhookId, lane);
                 }
 
@@ -101,13 +172,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, Func<
         Start(toStart);
     }
 
-    /// <summary>
-    /// Raised (outside the lock) when a lane that was saturated has room again: its webhook was left out of lease
-    /// rounds and may have more work due.
-    /// </summary>
-    public event Action? LaneUnsaturated;
-
-    private void Finished(string webhookId)
+    private void Finished(string webhookId, TimeSpan elapsed)
     {
         List<LeasedDelivery> toStart;
         var unsaturated = false;
@@ -115,11 +180,13 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, Func<
         {
             _inFlight--;
             var lane = _lanes[webhookId];
-            var wasSaturated = lane.Waiting.Count >= maxPerWebhook;
+            var wasAboveHalf = lane.Waiting.Count > Depth(lane) / 2;
             lane.InFlight--;
+            lane.Record(elapsed);
             if (lane.InFlight == 0 && lane.Waiting.Count == 0)
             {
                 _lanes.Remove(webhookId);
+                Remember(lane);
             }
             else
             {
@@ -127,7 +194,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, Func<
             }
 
             toStart = Pump();
-            unsaturated = wasSaturated && lane.Waiting.Count < maxPerWebhook;
+            unsaturated = wasAboveHalf && lane.Waiting.Count <= Depth(lane) / 2;
             if (_inFlight == 0 && toStart.Count == 0 && _idle is { } idle)
             {
                 _idle = null;
@@ -142,6 +209,28 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, Func<
         }
     }
 
+    /// <summary>
+    /// Cap × budget ÷ the lane's average attempt time, within [cap, maxDepth]: the cap until a pace is measured
+    /// (a frozen test clock measures none).
+    /// </summary>
+    private int Depth(Lane lane)
+        => lane.Pace <= 0 ? maxPerWebhook : (int)Math.Clamp(maxPerWebhook * QueueBudget.TotalSeconds / lane.Pace, maxPerWebhook, _maxDepth);
+
+    private void Remember(Lane lane)
+    {
+        if (lane.Pace <= 0)
+        {
+            return;
+        }
+
+        if (_paces.Count >= RememberedPaces)
+        {
+            _paces.Clear();
+        }
+
+        _paces[lane.WebhookId] = lane.Pace;
+    }
+
     private void MarkReady(Lane lane)
     {
         if (!lane.IsReady && lane.Waiting.Count > 0 && lane.InFlight < maxPerWebhook)
@@ -154,7 +243,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, Func<
     private List<LeasedDelivery> Pump()
     {
         var toStart = new List<LeasedDelivery>();
-        while (_inFlight < maxConcurrency && _ready.TryDequeue(out var lane))
+        while (!_stopped && _inFlight < maxConcurrency && _ready.TryDequeue(out var lane))
         {
             lane.IsReady = false;
             if (lane.Waiting.Count == 0 || lane.InFlight >= maxPerWebhook)
@@ -182,6 +271,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, Func<
 
     private async Task RunAsync(LeasedDelivery delivery)
     {
+        var started = time.GetTimestamp();
         try
         {
             await Task.Yield();
@@ -189,7 +279,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, Func<
         }
         finally
         {
-            Finished(delivery.WebhookId);
+            Finished(delivery.WebhookId, time.GetElapsedTime(started));
         }
     }
 
@@ -202,5 +292,20 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, Func<
         public int InFlight { get; set; }
 
         public bool IsReady { get; set; }
+
+        /// <summary>Average seconds per attempt (moving, a fifth per sample); 0 until one is measured.</summary>
+        public double Pace { get; set; }
+
+        public void Record(TimeSpan elapsed)
+        {
+            var seconds = elapsed.TotalSeconds;
+            if (seconds > 0)
+            {
+                Pace = Pace <= 0 ? seconds : (0.8 * Pace) + (0.2 * seconds);
+            }
+        }
     }
 }
+
+/// <summary>What one lease round or ingestion grant may take: per webhook, and which webhooks not at all.</summary>
+internal sealed record LaneShare(int PerWebhook, IReadOnlyCollection<string> Excluded);

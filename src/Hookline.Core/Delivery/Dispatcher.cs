@@ -54,7 +54,7 @@ internal sealed partial class Dispatcher : BackgroundService
         _options = options.Value;
         _time = time;
         _logger = logger;
-        _lanes = new DeliveryLanes(_options.MaxConcurrency, _options.MaxConcurrencyPerWebhook, RunAttemptAsync);
+        _lanes = new DeliveryLanes(_options.MaxConcurrency, _options.MaxConcurrencyPerWebhook, _options.LeaseBatchSize, time, RunAttemptAsync);
         _lanes.LaneUnsaturated += Wake;
         // Hold at most two rounds of work: enough to keep every slot busy, few enough that nothing held
         // waits long enough for its lease to run out.
@@ -77,9 +77,16 @@ internal sealed partial class Dispatcher : BackgroundService
     public LeaseGrant? GrantForIngestion()
     {
         var room = Room();
-        return _accepting && room > 0
-            ? new LeaseGrant(Owner, _time.GetUtcNow() + _options.LeaseDuration, room, _options.MaxConcurrencyPerWebhook, _lanes.Saturated())
-            : null;
+        if (!_accepting || room <= 0)
+        {
+            return null;
+        }
+
+        // A hungry deep lane takes the fresh work in one piece; then webhooks this worker has no lane for may get
+        // that share once too (their first deliveries are not known to be slow), every other known lane waits
+        // for its own rounds.
+        var share = _lanes.DeepShare() ?? _lanes.NormalShare();
+        return new LeaseGrant(Owner, _time.GetUtcNow() + _options.LeaseDuration, room, share.PerWebhook, share.Excluded);
     }
 
     private int Room() => Math.Min(_holdLimit - _lanes.Runnable, _options.LeaseBatchSize);
@@ -106,6 +113,7 @@ internal sealed partial class Dispatcher : BackgroundService
         finally
         {
             _accepting = false;
+            _lanes.Stop();
             await DrainAsync();
             _writer.Complete();
             await writing;
@@ -116,33 +124,42 @@ internal sealed partial class Dispatcher : BackgroundService
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            var room = Room();
-            var full = false;
-            if (room > 0)
-            {
-                try
-                {
-                    var leased = await _store.LeaseDueAsync(
-                        new LeaseRequest(Owner, _time.GetUtcNow(), _options.LeaseDuration, room, _options.MaxConcurrencyPerWebhook, _lanes.Saturated()),
-                        stoppingToken);
-                    _lanes.Enqueue(leased);
-                    Interlocked.Increment(ref _leaseRounds);
-                    full = leased.Count == room;
-                    // Work that other processes committed arrives only through the store (no in-memory handoff),
-                    // so a round cut short by a webhook's share must not wait for the next poll: lease again as
-                    // soon as an attempt frees a slot (RunAttemptAsync wakes us).
-                    _heldBack = full || leased.CountBy(d => d.WebhookId).Any(c => c.Value >= _options.MaxConcurrencyPerWebhook);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    Log.LeaseFailed(_logger, e);
-                }
-            }
+            // Deep lanes (fast endpoints) are fed in rounds of up to their depth, everyone else a cap's worth.
+            var deep = _lanes.DeepShare() is { } share ? await LeaseAsync(share, stoppingToken) : (Full: false, Capped: false);
+            var normal = await LeaseAsync(_lanes.NormalShare(), stoppingToken);
 
-            if (!full)
+            // Work that other processes committed arrives only through the store (no in-memory handoff), so a
+            // round cut short by a webhook's share must not wait for the next poll: lease again as soon as an
+            // attempt frees a slot (RunAttemptAsync wakes us).
+            _heldBack = deep.Full || deep.Capped || normal.Full || normal.Capped;
+            if (!deep.Full && !normal.Full)
             {
                 await WaitForWorkAsync(stoppingToken);
             }
+        }
+    }
+
+    /// <summary>One lease round: whether it filled the room it had, and whether some webhook got its whole share.</summary>
+    private async Task<(bool Full, bool Capped)> LeaseAsync(LaneShare share, CancellationToken stoppingToken)
+    {
+        var room = Room();
+        if (room <= 0)
+        {
+            return (false, false);
+        }
+
+        try
+        {
+            var leased = await _store.LeaseDueAsync(
+                new LeaseRequest(Owner, _time.GetUtcNow(), _options.LeaseDuration, room, share.PerWebhook, share.Excluded), stoppingToken);
+            _lanes.Enqueue(leased);
+            Interlocked.Increment(ref _leaseRounds);
+            return (leased.Count == room, leased.CountBy(d => d.WebhookId).Any(c => c.Value >= share.PerWebhook));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.LeaseFailed(_logger, e);
+            return (false, false);
         }
     }
 
