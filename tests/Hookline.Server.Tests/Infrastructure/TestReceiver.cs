@@ -24,6 +24,7 @@ internal sealed class TestReceiver : IAsyncDisposable
     private readonly ConcurrentQueue<ReceivedRequest> _requests = new();
     private readonly SemaphoreSlim _arrived = new(0);
     private int _count;
+    private int _number;
 
     private TestReceiver(WebApplication app) => _app = app;
 
@@ -74,9 +75,12 @@ internal sealed class TestReceiver : IAsyncDisposable
     {
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body);
-        var number = Interlocked.Increment(ref _count);
         var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
+        var number = Interlocked.Increment(ref _number);
         _requests.Enqueue(new ReceivedRequest(number, context.Request.Path, headers, body.ToArray()));
+
+        // Counted only once recorded: a test that saw Count reach n may read Requests[n - 1].
+        Interlocked.Increment(ref _count);
         _arrived.Release();
         await Handler(number, context);
     }
