@@ -49,6 +49,9 @@ internal sealed partial class SqliteStore
         var ingested = new List<IngestedEvent>(batch.Events.Count);
         var leased = new List<LeasedDelivery>();
 
+        // One look-up per webhook secret, not one per delivery handed to the dispatcher.
+        var secrets = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
+
         await using var insertEvent = Command(connection, transaction,
             "INSERT INTO events (id, account_id, mode, name, product, body, created_at) VALUES ($id, $a, $m, $n, $p, $b, $at)",
             ("$id", null), ("$a", null), ("$m", null), ("$n", null), ("$p", null), ("$b", null), ("$at", null));
@@ -112,7 +115,12 @@ internal sealed partial class SqliteStore
                 if (lease is not null)
                 {
                     leasedPerWebhook[webhook.Id] = leasedPerWebhook.GetValueOrDefault(webhook.Id) + 1;
-                    var secret = webhook.SecretId is null ? null : await SecretCiphertextAsync(connection, transaction, webhook.SecretId, cancellationToken);
+                    byte[]? secret = null;
+                    if (webhook.SecretId is { } secretId && !secrets.TryGetValue(secretId, out secret))
+                    {
+                        secret = secrets[secretId] = await SecretCiphertextAsync(connection, transaction, secretId, cancellationToken);
+                    }
+
                     leased.Add(new LeasedDelivery(deliveryId, evt.Id, webhook.Id, evt.AccountId, webhook.Url, evt.Body, evt.CreatedAt,
                         evt.DeliveryDeadline, secret, 0, trigger, 1, lease.ExpiresAt));
                 }

@@ -6,15 +6,13 @@ namespace Hookline.Storage.Sqlite;
 
 /// <summary>
 /// The embedded store. SQLite allows one writer at a time per file; rather than let concurrent writers
-/// collide on SQLITE_BUSY and back off, every write goes through one connection behind a semaphore, which
-/// also lets a write batch many rows per fsync. Reads use pooled connections and see WAL snapshots, so they
-/// never wait for the writer.
+/// collide on SQLITE_BUSY and back off, every write goes through one connection and one loop, which commits
+/// whatever writes are queued together (SqliteStore.Writer.cs), so concurrent requests share an fsync. Reads
+/// use pooled connections and see WAL snapshots, so they never wait for the writer.
 /// </summary>
 internal sealed partial class SqliteStore : IHooklineStore, IAsyncDisposable
 {
     private readonly string _connectionString;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private SqliteConnection? _writer;
     private int _disposed;
 
     public SqliteStore(SqliteOptions options)
@@ -102,22 +100,8 @@ internal sealed partial class SqliteStore : IHooklineStore, IAsyncDisposable
             return;
         }
 
-        await _writeLock.WaitAsync();
-        try
-        {
-            if (_writer is not null)
-            {
-                await _writer.DisposeAsync();
-                _writer = null;
-            }
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-
+        await StopWritingAsync();
         SqliteConnection.ClearAllPools();
-        _writeLock.Dispose();
     }
 
     internal static IEnumerable<(int Version, string Sql)> Migrations()
@@ -148,43 +132,6 @@ internal sealed partial class SqliteStore : IHooklineStore, IAsyncDisposable
         // synchronous=FULL: a commit is on disk before we acknowledge it (the 2xx to the platform depends on it).
         await ExecuteAsync(connection, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;", cancellationToken);
         return connection;
-    }
-
-    /// <summary>Runs <paramref name="work"/> in an immediate write transaction on the single writer connection.</summary>
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
-    {
-        await _writeLock.WaitAsync(cancellationToken);
-        try
-        {
-            _writer ??= await OpenAsync(cancellationToken);
-            await using var transaction = _writer.BeginTransaction(deferred: false);
-            try
-            {
-                var result = await work(_writer, transaction);
-                await transaction.CommitAsync(CancellationToken.None);
-                return result;
-            }
-            catch
-            {
-                await transaction.RollbackAsync(CancellationToken.None);
-                throw;
-            }
-        }
-        catch (SqliteException)
-        {
-            // The connection may be unusable (disk full, I/O error); open a fresh one next time.
-            if (_writer is not null)
-            {
-                await _writer.DisposeAsync();
-                _writer = null;
-            }
-
-            throw;
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
     }
 
     private async Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> work, CancellationToken cancellationToken)

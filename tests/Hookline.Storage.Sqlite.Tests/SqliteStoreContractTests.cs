@@ -101,6 +101,45 @@ public sealed class SqliteStoreContractTests : StoreContractTests
         await Assert.ThrowsAsync<SqliteException>(() => store.IngestAsync(new IngestBatch([], null, null, null), Ct));
     }
 
+    [Fact]
+    public async Task Concurrent_ingestions_share_commits_and_one_that_fails_fails_alone()
+    {
+        var at = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var account = new Account(Ids.New(Ids.Account), "Acme", "ops@acme.test", at);
+        await Store.CreateAccountAsync(account, [], Ct);
+        NewEvent Event(string accountId)
+        {
+            var id = Ids.New(Ids.Event);
+            return new NewEvent(id, accountId, Modes.Test, "payment.captured", Products.Payments, System.Text.Encoding.UTF8.GetBytes($$"""{"id":"{{id}}"}"""), at, at.AddDays(1));
+        }
+
+        var good = Enumerable.Range(0, 80).Select(_ => Event(account.Id)).ToList();
+        var commitsBefore = ((SqliteStore)Store).Commits;
+        var results = await Task.WhenAll(good.Select(e => Task.Run(() => Store.IngestAsync(new IngestBatch([e], null, null, null), Ct))));
+
+        // Eighty writes queued while the first was being written: fewer commits (fsyncs) than writes.
+        Assert.All(results, r => Assert.Equal(IngestStatus.Created, r.Status));
+        var commits = ((SqliteStore)Store).Commits - commitsBefore;
+        Assert.True(commits < good.Count, $"{commits} commits for {good.Count} concurrent writes");
+
+        // A failing write in a group fails alone: the others are committed, it takes nothing with it.
+        var more = Enumerable.Range(0, 60).Select(_ => Event(account.Id)).ToList();
+        var bad = Enumerable.Range(0, 20).Select(_ => Event(Ids.New(Ids.Account))).ToList();
+        results = await Task.WhenAll(more.Concat(bad).Select(e => Task.Run(() => Store.IngestAsync(new IngestBatch([e], null, null, null), Ct))));
+
+        Assert.Equal(more.Count, results.Count(r => r.Status == IngestStatus.Created));
+        Assert.Equal(bad.Count, results.Count(r => r.Status == IngestStatus.UnknownAccount));
+        foreach (var evt in good.Concat(more))
+        {
+            Assert.NotNull(await Store.GetEventAsync(account.Id, Modes.Test, evt.Id, Ct));
+        }
+
+        foreach (var evt in bad)
+        {
+            Assert.Null(await Store.GetEventAsync(evt.AccountId, Modes.Test, evt.Id, Ct));
+        }
+    }
+
     private Task<IHooklineStore> OpenAsync() => OpenAsync(DatabasePath);
 
     private async Task<IHooklineStore> OpenAsync(string path)

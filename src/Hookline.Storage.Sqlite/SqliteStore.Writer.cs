@@ -1,0 +1,190 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace Hookline.Storage.Sqlite;
+
+/// <summary>
+/// The single writer, with group commit. Writes queue up; one loop takes everything queued (up to
+/// <see cref="MaxGroup"/>), runs them in one immediate transaction and commits once. With
+/// <c>synchronous=FULL</c> every commit is an fsync of the WAL (about half a millisecond here), so a write
+/// transaction per request caps the store at some two thousand writes a second however small they are; a
+/// group pays that once for every request that arrived meanwhile. A write that throws fails alone (see
+/// <see cref="CommitAsync"/>); each caller hears back only after the commit that made its write durable.
+/// </summary>
+internal sealed partial class SqliteStore
+{
+    private const int MaxGroup = 64;
+    private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private Task? _writing;
+    private SqliteConnection? _writer;
+    private long _commits;
+
+    /// <summary>Write transactions committed (each one fsync), for tests and diagnostics.</summary>
+    internal long Commits => Interlocked.Read(ref _commits);
+
+    /// <summary>Runs <paramref name="work"/> in an immediate write transaction on the single writer connection.</summary>
+    private Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        var write = new PendingWrite<T>(work, cancellationToken);
+        lock (_writes)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
+            _writing ??= Task.Run(WriteLoopAsync, CancellationToken.None);
+            _writes.Writer.TryWrite(write);
+        }
+
+        return write.Task;
+    }
+
+    /// <summary>Lets queued writes finish, then closes the writer connection.</summary>
+    private async Task StopWritingAsync()
+    {
+        Task? writing;
+        lock (_writes)
+        {
+            _writes.Writer.TryComplete();
+            writing = _writing;
+        }
+
+        if (writing is not null)
+        {
+            await writing;
+        }
+
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync();
+            _writer = null;
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _writes.Reader;
+        var group = new List<PendingWrite>(MaxGroup);
+        while (await reader.WaitToReadAsync())
+        {
+            while (group.Count < MaxGroup && reader.TryRead(out var write))
+            {
+                if (write.CancellationToken.IsCancellationRequested)
+                {
+                    write.Fail(new OperationCanceledException(write.CancellationToken));
+                }
+                else
+                {
+                    group.Add(write);
+                }
+            }
+
+            if (group.Count > 0)
+            {
+                await CommitAsync(group);
+                group.Clear();
+            }
+        }
+    }
+
+    private async Task CommitAsync(List<PendingWrite> group)
+    {
+        // Optimistically all in one transaction. Savepoints would isolate a failing write, but SQLite backs each
+        // one with a statement journal (a copy of every page it touches), which cost more than the shared fsync
+        // saved; writes rarely fail (an unknown account in a batch), so when one does the group is rolled back
+        // and each of its writes runs again in its own transaction. Writes are transactions with no effect
+        // outside the database, so running one again after a rollback is safe.
+        if (group.Count == 1 || !await TryCommitAsync(group, failAlone: false))
+        {
+            foreach (var write in group)
+            {
+                await TryCommitAsync([write], failAlone: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs the writes in one transaction and commits. False when a write threw and <paramref name="failAlone"/>
+    /// is false (rolled back, nothing failed yet); otherwise the writes get their results or the error.
+    /// </summary>
+    private async Task<bool> TryCommitAsync(List<PendingWrite> writes, bool failAlone)
+    {
+        var writing = true;
+        try
+        {
+            _writer ??= await OpenAsync(CancellationToken.None);
+            await using var transaction = _writer.BeginTransaction(deferred: false);
+            foreach (var write in writes)
+            {
+                await write.RunAsync(_writer, transaction);
+            }
+
+            writing = false;
+            await transaction.CommitAsync(CancellationToken.None);
+            Interlocked.Increment(ref _commits);
+        }
+        catch (Exception e)
+        {
+            if (e is SqliteException && _writer is not null)
+            {
+                // The connection may be unusable (disk full, I/O error); open a fresh one for the next write.
+                await _writer.DisposeAsync();
+                _writer = null;
+            }
+
+            if (writing && !failAlone)
+            {
+                return false;
+            }
+
+            foreach (var write in writes)
+            {
+                write.Fail(e);
+            }
+
+            return true;
+        }
+
+        foreach (var write in writes)
+        {
+            write.Commit();
+        }
+
+        return true;
+    }
+
+    private abstract class PendingWrite(CancellationToken cancellationToken)
+    {
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+
+        public abstract Task RunAsync(SqliteConnection connection, SqliteTransaction transaction);
+
+        /// <summary>The transaction holding the write committed: hand the caller its result.</summary>
+        public abstract void Commit();
+
+        public abstract void Fail(Exception exception);
+    }
+
+    private sealed class PendingWrite<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
+        : PendingWrite(cancellationToken)
+    {
+        // Continuations run elsewhere: the caller's code must never run on (and hold up) the writer loop.
+        private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T _result = default!;
+
+        public Task<T> Task => _done.Task;
+
+        public override async Task RunAsync(SqliteConnection connection, SqliteTransaction transaction) => _result = await work(connection, transaction);
+
+        public override void Commit() => _done.TrySetResult(_result);
+
+        public override void Fail(Exception exception)
+        {
+            if (exception is OperationCanceledException cancelled)
+            {
+                _done.TrySetCanceled(cancelled.CancellationToken);
+            }
+            else
+            {
+                _done.TrySetException(exception);
+            }
+        }
+    }
+}
