@@ -17,77 +17,100 @@ internal sealed partial class SqliteStore
         => WriteAsync<IReadOnlyList<LeasedDelivery>>(async (connection, transaction) =>
         {
             var expires = request.Now + request.LeaseDuration;
-            // The inner scan is bounded (a multiple of what we want) so a backlog of millions costs the same as
-            // a backlog of thousands; ROW_NUMBER then caps each webhook's share so one endpoint's backlog cannot
-            // fill the whole batch. A backlog bigger than the scan can still fill the scan itself, so when a round
-            // comes back short with a webhook at its cap, the next round leaves out the webhooks already served
-            // and scans again. Each round excludes at least one more webhook and leases at least one delivery.
-            await using var select = Command(connection, transaction, $"""
-                SELECT d.id, d.event_id, d.webhook_id, d.account_id, w.url, e.body, e.created_at, s.ciphertext,
-                       d.attempts, d.trigger, d.lease_token, d.deadline_at
-                FROM (
-                    SELECT id, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at) AS rank
-                    FROM (
-                        SELECT id, webhook_id, next_attempt_at FROM deliveries
-                        WHERE status = '{DeliveryStatus.Pending}' AND next_attempt_at <= $now
-                          AND (lease_expires_at IS NULL OR lease_expires_at <= $now)
-                          AND webhook_id NOT IN (SELECT value FROM json_each($excluded))
-                        ORDER BY next_attempt_at
-                        LIMIT $scan
-                    )
-                ) AS due
-                JOIN deliveries d ON d.id = due.id
-                JOIN webhooks w ON w.id = d.webhook_id
-                JOIN events e ON e.id = d.event_id
-                LEFT JOIN webhook_secrets s ON s.id = d.secret_id
-                WHERE due.rank <= $perWebhook
-                ORDER BY d.next_attempt_at
-                LIMIT $limit
-                """,
-                ("$now", Ms(request.Now)), ("$excluded", null),
-                ("$scan", Math.Max(request.MaxDeliveries * 4, 1000)), ("$perWebhook", request.MaxPerWebhook), ("$limit", null));
-            await using var update = Command(connection, transaction,
-                "UPDATE deliveries SET lease_owner = $o, lease_expires_at = $x, lease_token = $t WHERE id = $id",
-                ("$o", request.Owner), ("$x", Ms(expires)), ("$t", null), ("$id", null));
-
-            var leased = new List<LeasedDelivery>();
             var excluded = new HashSet<string>(request.ExcludedWebhooks, StringComparer.Ordinal);
-            while (leased.Count < request.MaxDeliveries)
+
+            // First the oldest due deliveries: a bounded scan (a multiple of what we want), so a backlog of millions
+            // costs the same as one of thousands; ROW_NUMBER caps each webhook's share so one endpoint's backlog
+            // cannot fill the whole batch.
+            var leased = await LeaseRoundAsync(connection, transaction, DueScanSql, request, excluded, request.MaxDeliveries, expires, cancellationToken);
+            if (leased.Count < request.MaxDeliveries && leased.CountBy(d => d.WebhookId).Any(c => c.Value >= request.MaxPerWebhook))
             {
-                select.Parameters["$excluded"].Value = System.Text.Json.JsonSerializer.Serialize(excluded);
-                select.Parameters["$limit"].Value = request.MaxDeliveries - leased.Count;
-                var round = new List<LeasedDelivery>();
-                await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
-                {
-                    while (await reader.ReadAsync(cancellationToken))
-                    {
-                        round.Add(new LeasedDelivery(
-                            reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                            (byte[])reader.GetValue(5), Time(reader.GetInt64(6)), Time(reader.GetInt64(11)),
-                            reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7),
-                            reader.GetInt32(8), reader.GetString(9), reader.GetInt64(10) + 1, expires));
-                    }
-                }
-
-                foreach (var delivery in round)
-                {
-                    update.Parameters["$t"].Value = delivery.LeaseToken;
-                    update.Parameters["$id"].Value = delivery.Id;
-                    await update.ExecuteNonQueryAsync(cancellationToken);
-                }
-
-                leased.AddRange(round);
-                if (!round.CountBy(d => d.WebhookId).Any(c => c.Value >= request.MaxPerWebhook))
-                {
-                    // No webhook reached its cap, so the scan saw every due delivery it could lease.
-                    break;
-                }
-
-                excluded.UnionWith(round.Select(d => d.WebhookId));
+                // A backlog bigger than the scan can fill the scan itself and hide other webhooks' due work. Scanning
+                // again without the webhooks just served would walk their whole backlog (it is all in the due
+                // index), so look at every other webhook instead: one index seek each.
+                excluded.UnionWith(leased.Select(d => d.WebhookId));
+                leased.AddRange(await LeaseRoundAsync(
+                    connection, transaction, PerWebhookSql, request, excluded, request.MaxDeliveries - leased.Count, expires, cancellationToken));
             }
 
             return leased;
         }, cancellationToken);
+
+    private const string LeaseColumns = """
+        d.id, d.event_id, d.webhook_id, d.account_id, w.url, e.body, e.created_at, s.ciphertext, d.attempts, d.trigger, d.lease_token, d.deadline_at
+        """;
+
+    private static readonly string DueScanSql = $"""
+        SELECT {LeaseColumns}
+        FROM (
+            SELECT id, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at) AS rank
+            FROM (
+                SELECT id, webhook_id, next_attempt_at FROM deliveries
+                WHERE status = '{DeliveryStatus.Pending}' AND next_attempt_at <= $now
+                  AND (lease_expires_at IS NULL OR lease_expires_at <= $now)
+                  AND webhook_id NOT IN (SELECT value FROM json_each($excluded))
+                ORDER BY next_attempt_at
+                LIMIT $scan
+            )
+        ) AS due
+        JOIN deliveries d ON d.id = due.id
+        JOIN webhooks w ON w.id = d.webhook_id
+        JOIN events e ON e.id = d.event_id
+        LEFT JOIN webhook_secrets s ON s.id = d.secret_id
+        WHERE due.rank <= $perWebhook
+        ORDER BY d.next_attempt_at
+        LIMIT $limit
+        """;
+
+    /// <summary>Each webhook's oldest due deliveries, through deliveries_by_webhook_status (webhook_id, status, next_attempt_at).</summary>
+    private static readonly string PerWebhookSql = $"""
+        SELECT {LeaseColumns}
+        FROM webhooks w
+        JOIN deliveries d ON d.id IN (
+            SELECT id FROM deliveries
+            WHERE webhook_id = w.id AND status = '{DeliveryStatus.Pending}' AND next_attempt_at <= $now
+              AND (lease_expires_at IS NULL OR lease_expires_at <= $now)
+            ORDER BY next_attempt_at
+            LIMIT $perWebhook)
+        JOIN events e ON e.id = d.event_id
+        LEFT JOIN webhook_secrets s ON s.id = d.secret_id
+        WHERE w.id NOT IN (SELECT value FROM json_each($excluded))
+        ORDER BY d.next_attempt_at
+        LIMIT $limit
+        """;
+
+    private static async Task<List<LeasedDelivery>> LeaseRoundAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string sql, LeaseRequest request, HashSet<string> excluded, int limit,
+        DateTimeOffset expires, CancellationToken cancellationToken)
+    {
+        var round = new List<LeasedDelivery>();
+        await using (var select = Command(connection, transaction, sql,
+            ("$now", Ms(request.Now)), ("$excluded", System.Text.Json.JsonSerializer.Serialize(excluded)), ("$scan", Math.Max(request.MaxDeliveries * 4, 1000)),
+            ("$perWebhook", request.MaxPerWebhook), ("$limit", limit)))
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                round.Add(new LeasedDelivery(
+                    reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                    (byte[])reader.GetValue(5), Time(reader.GetInt64(6)), Time(reader.GetInt64(11)),
+                    reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7),
+                    reader.GetInt32(8), reader.GetString(9), reader.GetInt64(10) + 1, expires));
+            }
+        }
+
+        await using var update = Command(connection, transaction,
+            "UPDATE deliveries SET lease_owner = $o, lease_expires_at = $x, lease_token = $t WHERE id = $id",
+            ("$o", request.Owner), ("$x", Ms(expires)), ("$t", null), ("$id", null));
+        foreach (var delivery in round)
+        {
+            update.Parameters["$t"].Value = delivery.LeaseToken;
+            update.Parameters["$id"].Value = delivery.Id;
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return round;
+    }
 
     public Task<CompletionReport> CompleteAsync(CompletionBatch batch, CancellationToken cancellationToken)
         => WriteAsync(async (connection, transaction) =>
