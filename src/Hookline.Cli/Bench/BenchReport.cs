@@ -34,13 +34,24 @@ internal sealed class StoreReport(string store)
     public CrashResult? S6 { get; set; }
 }
 
-/// <summary>S0: a plain HttpClient loop posting the same signed 1 KiB envelope to the sink, measured before and after S1.</summary>
-internal sealed record RawPostResult(int Concurrency, int BodyBytes, long Requests, double RequestsPerSecond, double BeforePerSecond, double AfterPerSecond, Percentiles Latency);
+/// <summary>
+/// S0: a plain HttpClient loop posting the same signed 1 KiB envelope to the sink, measured before and after S1.
+/// <see cref="CpuMicrosecondsPerRequest"/> is what the bench process (client and sink) spent per request,
+/// <see cref="CoresUsed"/> the share of the machine it got: a noisy neighbour shows as fewer cores, not as a
+/// dearer request.
+/// </summary>
+internal sealed record RawPostResult(
+    int Concurrency, int BodyBytes, long Requests, double RequestsPerSecond, double BeforePerSecond, double AfterPerSecond, Percentiles Latency,
+    double CpuMicrosecondsPerRequest, double CoresUsed);
 
-/// <summary>S1: batched ingestion, one webhook, deliveries per second from acceptance to the recorded 2xx.</summary>
+/// <summary>
+/// S1: batched ingestion, one webhook, deliveries per second from acceptance to the recorded 2xx. The CPU per
+/// delivery covers everything in the bench process: Hookline, the sink and the load generator.
+/// </summary>
 internal sealed record ThroughputResult(
     int BatchEvents, long Events, long Deliveries, double Seconds, double DeliveriesPerSecond, double ReceivedPerSecond, double? RecordedPerSecond,
-    double? RatioToS0, Percentiles Ack, Percentiles EndToEnd, long Lost, long Duplicates, double DrainSeconds);
+    double? RatioToS0, Percentiles Ack, Percentiles EndToEnd, long Lost, long Duplicates, double DrainSeconds,
+    double CpuMicrosecondsPerDelivery, double CoresUsed);
 
 /// <summary>S2: one event per request at a fixed rate; latencies count from each request's due time.</summary>
 internal sealed record LatencyResult(

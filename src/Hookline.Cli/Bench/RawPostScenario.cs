@@ -14,7 +14,7 @@ namespace Hookline.Cli.Bench;
 /// </summary>
 internal static class RawPostScenario
 {
-    public static async Task<(double PerSecond, long Requests, Percentiles Latency)> MeasureAsync(
+    public static async Task<RawPost> MeasureAsync(
         Sink sink, BenchOptions options, TimeSpan duration, TextWriter output, string label)
     {
         var body = BenchPayload.DeliveredBody();
@@ -68,6 +68,10 @@ internal static class RawPostScenario
         }
 
         var end = timeline.Take().Seconds;
-        return (timeline.ReceivedRate(Math.Min(options.Warmup.TotalSeconds, end / 3), end), sink.Total, latencies.Summary());
+        var warmup = Math.Min(options.Warmup.TotalSeconds, end / 3);
+        return new RawPost(timeline.ReceivedRate(warmup, end), sink.Total, latencies.Summary(), timeline.CpuMicrosecondsPerItem(warmup, end), timeline.CoresUsed(warmup, end));
     }
 }
+
+/// <summary>One half of S0.</summary>
+internal sealed record RawPost(double PerSecond, long Requests, Percentiles Latency, double CpuMicroseconds, double Cores);

@@ -46,8 +46,10 @@ internal static class ReportTable
     {
         yield return ("S0", "raw POSTs/s (before, after)", s => s.S0 is { } r ? $"{N(r.RequestsPerSecond)} ({N(r.BeforePerSecond)}, {N(r.AfterPerSecond)})" : null);
         yield return ("S0", "POST latency p50/p99 ms", s => s.S0 is { } r ? Pair(r.Latency) : null);
+        yield return ("S0", "CPU µs per request (cores used)", s => s.S0 is { } r ? $"{N(r.CpuMicrosecondsPerRequest)} ({N(r.CoresUsed, 2)})" : null);
         yield return ("S1", "deliveries/s", s => s.S1 is { } r ? N(r.DeliveriesPerSecond) : null);
         yield return ("S1", "÷ S0", s => s.S1?.RatioToS0 is { } v ? Pct(v) : null);
+        yield return ("S1", "CPU µs per delivery (cores used)", s => s.S1 is { } r ? $"{N(r.CpuMicrosecondsPerDelivery)} ({N(r.CoresUsed, 2)})" : null);
         yield return ("S1", "ack p50/p99 ms (batch)", s => s.S1 is { } r ? Pair(r.Ack) : null);
         yield return ("S1", "ingest→received p50/p99 ms", s => s.S1 is { } r ? Pair(r.EndToEnd) : null);
         yield return ("S1", "lost / duplicates", s => s.S1 is { } r ? $"{r.Lost} / {r.Duplicates}" : null);

@@ -17,7 +17,8 @@ internal sealed record SteadyPlan(IHookline Hookline, Sink Sink, string AccountI
 }
 
 internal sealed record SteadyResult(
-    long Events, long Deliveries, double Seconds, double ReceivedPerSecond, double? RecordedPerSecond, Percentiles Ack, DeliveryAccount Account, double DrainSeconds)
+    long Events, long Deliveries, double Seconds, double ReceivedPerSecond, double? RecordedPerSecond, Percentiles Ack, DeliveryAccount Account, double DrainSeconds,
+    double CpuMicrosecondsPerDelivery, double CoresUsed)
 {
     /// <summary>Accepted → 2xx recorded when Hookline's results are visible; otherwise what the sink received.</summary>
     public double DeliveriesPerSecond => RecordedPerSecond ?? ReceivedPerSecond;
@@ -55,7 +56,8 @@ internal static class SteadyRun
         var account = DeliveryAccount.Of(ledger, sink.Arrivals(), w => w < plan.HealthyWebhooks, plan.HealthyWebhooks);
         return new SteadyResult(
             ledger.Events, ledger.Events * plan.HealthyWebhooks, Math.Round(end - warmup, 2),
-            timeline.ReceivedRate(warmup, end), timeline.RecordedRate(warmup, end), acks.Summary(), account, drained);
+            timeline.ReceivedRate(warmup, end), timeline.RecordedRate(warmup, end), acks.Summary(), account, drained,
+            timeline.CpuMicrosecondsPerItem(warmup, end), timeline.CoresUsed(warmup, end));
     }
 
     public static string Status(Timeline timeline, long outstanding)

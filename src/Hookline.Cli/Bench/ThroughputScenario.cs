@@ -38,16 +38,19 @@ internal static class ThroughputScenario
             var run = await SteadyRun.RunAsync(new SteadyPlan(hookline, context.Sink, accountId, options.BatchEvents, 1, context.Label("S1")), options, context.Output);
             context.Report.S1 = new ThroughputResult(
                 options.BatchEvents, run.Events, run.Deliveries, run.Seconds, run.DeliveriesPerSecond, run.ReceivedPerSecond, run.RecordedPerSecond,
-                null, run.Ack, run.Account.EndToEnd, run.Account.Lost, run.Account.Duplicates, run.DrainSeconds);
+                null, run.Ack, run.Account.EndToEnd, run.Account.Lost, run.Account.Duplicates, run.DrainSeconds,
+                run.CpuMicrosecondsPerDelivery, run.CoresUsed);
         }
     }
 
-    private static void Record(ScenarioContext context, (double PerSecond, long Requests, Percentiles Latency) before, (double PerSecond, long Requests, Percentiles Latency) after)
+    private static void Record(ScenarioContext context, RawPost before, RawPost after)
     {
         var options = context.Options;
         var s0 = Math.Round((before.PerSecond + after.PerSecond) / 2, 1);
         var latency = after.Latency.Count > 0 ? after.Latency : before.Latency;
-        context.Report.S0 = new RawPostResult(options.Concurrency, BenchPayload.DeliveredBody().Length, before.Requests + after.Requests, s0, before.PerSecond, after.PerSecond, latency);
+        context.Report.S0 = new RawPostResult(
+            options.Concurrency, BenchPayload.DeliveredBody().Length, before.Requests + after.Requests, s0, before.PerSecond, after.PerSecond, latency,
+            Math.Round((before.CpuMicroseconds + after.CpuMicroseconds) / 2, 1), Math.Round((before.Cores + after.Cores) / 2, 2));
         if (context.Report.S1 is { } s1 && s0 > 0)
         {
             context.Report.S1 = s1 with { RatioToS0 = Math.Round(s1.DeliveriesPerSecond / s0, 3) };

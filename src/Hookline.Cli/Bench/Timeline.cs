@@ -2,8 +2,11 @@ using System.Diagnostics;
 
 namespace Hookline.Cli.Bench;
 
-/// <summary>One point of a run: seconds since its start, deliveries received by the sink, results recorded.</summary>
-internal readonly record struct Sample(double Seconds, long Received, long? Recorded);
+/// <summary>
+/// One point of a run: seconds since its start, deliveries received by the sink, results recorded, and the CPU
+/// seconds the bench process (with an in-process Hookline, its sink and load generator) has used so far.
+/// </summary>
+internal readonly record struct Sample(double Seconds, long Received, long? Recorded, double CpuSeconds);
 
 /// <summary>Samples the sink (and Hookline's recorded results) every 100 ms, for rates over any part of a run.</summary>
 internal sealed class Timeline : IAsyncDisposable
@@ -46,22 +49,32 @@ internal sealed class Timeline : IAsyncDisposable
     public double? RecordedRate(double from, double to)
         => Samples.Any(s => s.Recorded is null) ? null : Rate(from, to, s => s.Recorded!.Value);
 
-    /// <summary>Received per second in each whole second of the run.</summary>
-    public IReadOnlyList<double> PerSecond()
+    /// <summary>
+    /// CPU microseconds the whole process spent per delivery received between two moments: what a delivery
+    /// costs, whatever share of the (shared) machine the process got meanwhile.
+    /// </summary>
+    public double CpuMicrosecondsPerItem(double from, double to)
     {
         var samples = Samples;
-        var rates = new List<double>();
-        for (var second = 0; second + 1 <= samples[^1].Seconds; second++)
-        {
-            rates.Add(ReceivedRate(second, second + 1));
-        }
+        var first = samples.FirstOrDefault(s => s.Seconds >= from);
+        var last = samples.LastOrDefault(s => s.Seconds <= to);
+        var items = last.Received - first.Received;
+        return items <= 0 ? 0 : Math.Round((last.CpuSeconds - first.CpuSeconds) * 1e6 / items, 1);
+    }
 
-        return rates;
+    /// <summary>Cores the process used on average between two moments (of the machine's <see cref="Environment.ProcessorCount"/>).</summary>
+    public double CoresUsed(double from, double to)
+    {
+        var samples = Samples;
+        var first = samples.FirstOrDefault(s => s.Seconds >= from);
+        var last = samples.LastOrDefault(s => s.Seconds <= to);
+        var seconds = last.Seconds - first.Seconds;
+        return seconds <= 0 ? 0 : Math.Round((last.CpuSeconds - first.CpuSeconds) / seconds, 2);
     }
 
     public Sample Take()
     {
-        var sample = new Sample(Now, _received(), _recorded());
+        var sample = new Sample(Now, _received(), _recorded(), Environment.CpuUsage.TotalTime.TotalSeconds);
         lock (_gate)
         {
             _samples.Add(sample);
