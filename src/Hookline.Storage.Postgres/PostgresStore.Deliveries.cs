@@ -14,17 +14,18 @@ internal sealed partial class PostgresStore
         """;
 
     /// <summary>
-    /// One round: the scan locks up to <c>@scan</c> due rows in due order, skipping rows another worker is leasing
-    /// right now (SKIP LOCKED), so concurrent workers take disjoint work without waiting for each other. The
-    /// scan is bounded (a multiple of what we want) so a backlog of millions costs the same as one of
-    /// thousands; ROW_NUMBER then caps each webhook's share, and the rows not chosen are unlocked at commit.
+    /// The first round: the scan locks up to <c>@scan</c> due rows in due order, skipping rows another worker is
+    /// leasing right now (SKIP LOCKED), so concurrent workers take disjoint work without waiting for each other.
+    /// The scan is bounded (a multiple of what we want) so a backlog of millions costs the same as one of
+    /// thousands. Excluded webhooks are left out after the scan, not inside it (a filter inside would walk an
+    /// excluded webhook's whole backlog); ROW_NUMBER then caps each webhook's share, and the rows not chosen are
+    /// unlocked at commit.
     /// </summary>
-    private const string LeaseRoundSql = $"""
+    private const string DueScanSql = $"""
         WITH candidates AS (
             SELECT id, webhook_id, next_attempt_at FROM deliveries
             WHERE status = '{DeliveryStatus.Pending}' AND next_attempt_at <= @now
               AND (lease_expires_at IS NULL OR lease_expires_at <= @now)
-              AND webhook_id <> ALL(@excluded)
             ORDER BY next_attempt_at
             LIMIT @scan
             FOR UPDATE SKIP LOCKED
@@ -33,11 +34,38 @@ internal sealed partial class PostgresStore
             SELECT id FROM (
                 SELECT id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS rank
                 FROM candidates
+                WHERE webhook_id <> ALL(@excluded)
             ) AS ranked
             WHERE rank <= @perWebhook
             ORDER BY next_attempt_at, id
             LIMIT @limit
         ),
+        {LeaseChosenSql}
+        """;
+
+    /// <summary>
+    /// The second round, when the first scan was full: each webhook not yet served, its oldest due deliveries
+    /// through deliveries_by_webhook_status (webhook_id, status, next_attempt_at), one index seek each.
+    /// </summary>
+    private const string PerWebhookSql = $"""
+        WITH chosen AS (
+            SELECT d.id FROM webhooks w
+            CROSS JOIN LATERAL (
+                SELECT id, next_attempt_at FROM deliveries
+                WHERE webhook_id = w.id AND status = '{DeliveryStatus.Pending}' AND next_attempt_at <= @now
+                  AND (lease_expires_at IS NULL OR lease_expires_at <= @now)
+                ORDER BY next_attempt_at
+                LIMIT @perWebhook
+                FOR UPDATE SKIP LOCKED
+            ) AS d
+            WHERE w.id <> ALL(@excluded)
+            ORDER BY d.next_attempt_at, d.id
+            LIMIT @limit
+        ),
+        {LeaseChosenSql}
+        """;
+
+    private const string LeaseChosenSql = """
         leased AS (
             UPDATE deliveries d
             SET lease_owner = @owner, lease_expires_at = @expires, lease_token = d.lease_token + 1
@@ -54,49 +82,56 @@ internal sealed partial class PostgresStore
         ORDER BY l.next_attempt_at, l.id
         """;
 
+    private const string DueCountSql = $"""
+        SELECT count(*) FROM (
+            SELECT 1 FROM deliveries
+            WHERE status = '{DeliveryStatus.Pending}' AND next_attempt_at <= @now
+              AND (lease_expires_at IS NULL OR lease_expires_at <= @now)
+            LIMIT @scan) AS due
+        """;
+
     public Task<IReadOnlyList<LeasedDelivery>> LeaseDueAsync(LeaseRequest request, CancellationToken cancellationToken)
         => WriteAsync<IReadOnlyList<LeasedDelivery>>(async (connection, transaction) =>
         {
             var expires = request.Now + request.LeaseDuration;
-            var excludedParameter = P("excluded", Array.Empty<string>());
-            var limitParameter = P("limit", 0);
-            await using var select = Command(connection, transaction, LeaseRoundSql,
-                P("now", Ms(request.Now)), P("scan", Math.Max(request.MaxDeliveries * 4, 1000)), P("perWebhook", (long)request.MaxPerWebhook),
-                P("owner", request.Owner), P("expires", Ms(expires)), excludedParameter, limitParameter);
-
-            // A backlog bigger than the scan can fill the scan itself, so when a round comes back with a webhook
-            // at its cap, the next round leaves out the webhooks already served and scans again. Each round
-            // excludes at least one more webhook and leases at least one delivery.
-            var leased = new List<LeasedDelivery>();
+            var scan = Math.Max(request.MaxDeliveries * 4, 1000);
             var excluded = new HashSet<string>(request.ExcludedWebhooks, StringComparer.Ordinal);
-            while (leased.Count < request.MaxDeliveries)
+            var leased = await LeaseRoundAsync(connection, transaction, DueScanSql, request, excluded, scan, request.MaxDeliveries, expires, cancellationToken);
+            if (leased.Count < request.MaxDeliveries)
             {
-                excludedParameter.TypedValue = [.. excluded];
-                limitParameter.TypedValue = request.MaxDeliveries - leased.Count;
-                var round = new List<LeasedDelivery>();
-                await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+                await using var count = Command(connection, transaction, DueCountSql, P("now", Ms(request.Now)), P("scan", scan));
+                if ((long)(await count.ExecuteScalarAsync(cancellationToken))! >= scan)
                 {
-                    while (await reader.ReadAsync(cancellationToken))
-                    {
-                        round.Add(new LeasedDelivery(
-                            reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                            reader.GetFieldValue<byte[]>(5), Time(reader.GetInt64(6)), Time(reader.GetInt64(11)), BytesOrNull(reader, 7),
-                            reader.GetInt32(8), reader.GetString(9), reader.GetInt64(10), expires));
-                    }
+                    // The scan was full, so due work of other webhooks may lie beyond it (behind a backlog that was
+                    // excluded or capped): look at every webhook not yet served.
+                    excluded.UnionWith(leased.Select(d => d.WebhookId));
+                    leased.AddRange(await LeaseRoundAsync(
+                        connection, transaction, PerWebhookSql, request, excluded, scan, request.MaxDeliveries - leased.Count, expires, cancellationToken));
                 }
-
-                leased.AddRange(round);
-                if (!round.CountBy(d => d.WebhookId).Any(c => c.Value >= request.MaxPerWebhook))
-                {
-                    // No webhook reached its cap, so the scan saw every due delivery it could lease.
-                    break;
-                }
-
-                excluded.UnionWith(round.Select(d => d.WebhookId));
             }
 
             return leased;
         }, cancellationToken);
+
+    private static async Task<List<LeasedDelivery>> LeaseRoundAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, LeaseRequest request, HashSet<string> excluded, int scan, int limit,
+        DateTimeOffset expires, CancellationToken cancellationToken)
+    {
+        await using var select = Command(connection, transaction, sql,
+            P("now", Ms(request.Now)), P("scan", scan), P("perWebhook", (long)request.MaxPerWebhook),
+            P("owner", request.Owner), P("expires", Ms(expires)), P("excluded", excluded.ToArray()), P("limit", limit));
+        var round = new List<LeasedDelivery>();
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            round.Add(new LeasedDelivery(
+                reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                reader.GetFieldValue<byte[]>(5), Time(reader.GetInt64(6)), Time(reader.GetInt64(11)), BytesOrNull(reader, 7),
+                reader.GetInt32(8), reader.GetString(9), reader.GetInt64(10), expires));
+        }
+
+        return round;
+    }
 
     public Task<CompletionReport> CompleteAsync(CompletionBatch batch, CancellationToken cancellationToken)
         => WriteAsync(async (connection, transaction) =>

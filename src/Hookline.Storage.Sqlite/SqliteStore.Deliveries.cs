@@ -19,18 +19,19 @@ internal sealed partial class SqliteStore
             var expires = request.Now + request.LeaseDuration;
             var excluded = new HashSet<string>(request.ExcludedWebhooks, StringComparer.Ordinal);
 
-            // First the oldest due deliveries: a bounded scan (a multiple of what we want), so a backlog of millions
-            // costs the same as one of thousands; ROW_NUMBER caps each webhook's share so one endpoint's backlog
-            // cannot fill the whole batch.
-            var leased = await LeaseRoundAsync(connection, transaction, DueScanSql, request, excluded, request.MaxDeliveries, expires, cancellationToken);
-            if (leased.Count < request.MaxDeliveries && leased.CountBy(d => d.WebhookId).Any(c => c.Value >= request.MaxPerWebhook))
+            // First the oldest due deliveries, whatever their webhook: a bounded scan (a multiple of what we want),
+            // so a backlog of millions costs the same as one of thousands. Excluded webhooks are left out after the
+            // scan, not inside it: a filter inside would walk an excluded webhook's whole backlog looking for rows
+            // it may take. ROW_NUMBER caps each webhook's share so one endpoint's backlog cannot fill the batch.
+            var scan = Math.Max(request.MaxDeliveries * 4, 1000);
+            var leased = await LeaseRoundAsync(connection, transaction, DueScanSql, request, excluded, scan, request.MaxDeliveries, expires, cancellationToken);
+            if (leased.Count < request.MaxDeliveries && await DueCountAsync(connection, transaction, request.Now, scan, cancellationToken) >= scan)
             {
-                // A backlog bigger than the scan can fill the scan itself and hide other webhooks' due work. Scanning
-                // again without the webhooks just served would walk their whole backlog (it is all in the due
-                // index), so look at every other webhook instead: one index seek each.
+                // The scan was full, so due work of other webhooks may lie beyond it (behind a backlog that was excluded
+                // or capped). Look at every webhook not yet served instead: one index seek each.
                 excluded.UnionWith(leased.Select(d => d.WebhookId));
                 leased.AddRange(await LeaseRoundAsync(
-                    connection, transaction, PerWebhookSql, request, excluded, request.MaxDeliveries - leased.Count, expires, cancellationToken));
+                    connection, transaction, PerWebhookSql, request, excluded, scan, request.MaxDeliveries - leased.Count, expires, cancellationToken));
             }
 
             return leased;
@@ -48,10 +49,10 @@ internal sealed partial class SqliteStore
                 SELECT id, webhook_id, next_attempt_at FROM deliveries
                 WHERE status = '{DeliveryStatus.Pending}' AND next_attempt_at <= $now
                   AND (lease_expires_at IS NULL OR lease_expires_at <= $now)
-                  AND webhook_id NOT IN (SELECT value FROM json_each($excluded))
                 ORDER BY next_attempt_at
                 LIMIT $scan
             )
+            WHERE webhook_id NOT IN (SELECT value FROM json_each($excluded))
         ) AS due
         JOIN deliveries d ON d.id = due.id
         JOIN webhooks w ON w.id = d.webhook_id
@@ -79,13 +80,26 @@ internal sealed partial class SqliteStore
         LIMIT $limit
         """;
 
+    /// <summary>Due, unleased deliveries, counted up to <paramref name="scan"/> (the same bounded walk as the due scan).</summary>
+    private static async Task<long> DueCountAsync(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset now, int scan, CancellationToken cancellationToken)
+    {
+        await using var count = Command(connection, transaction, $"""
+            SELECT count(*) FROM (
+                SELECT 1 FROM deliveries
+                WHERE status = '{DeliveryStatus.Pending}' AND next_attempt_at <= $now
+                  AND (lease_expires_at IS NULL OR lease_expires_at <= $now)
+                LIMIT $scan)
+            """, ("$now", Ms(now)), ("$scan", scan));
+        return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     private static async Task<List<LeasedDelivery>> LeaseRoundAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string sql, LeaseRequest request, HashSet<string> excluded, int limit,
+        SqliteConnection connection, SqliteTransaction transaction, string sql, LeaseRequest request, HashSet<string> excluded, int scan, int limit,
         DateTimeOffset expires, CancellationToken cancellationToken)
     {
         var round = new List<LeasedDelivery>();
         await using (var select = Command(connection, transaction, sql,
-            ("$now", Ms(request.Now)), ("$excluded", System.Text.Json.JsonSerializer.Serialize(excluded)), ("$scan", Math.Max(request.MaxDeliveries * 4, 1000)),
+            ("$now", Ms(request.Now)), ("$excluded", System.Text.Json.JsonSerializer.Serialize(excluded)), ("$scan", scan),
             ("$perWebhook", request.MaxPerWebhook), ("$limit", limit)))
         await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
         {

@@ -503,6 +503,26 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         Assert.Equal(included.Id, Assert.Single(leased).WebhookId);
     }
 
+
+    [Fact]
+    public async Task Excluded_webhooks_backlog_does_not_hide_other_webhooks_due_deliveries()
+    {
+        // The worker leaves out a webhook whose lane is full; that webhook holds the oldest 2,500 due deliveries,
+        // more than any bounded scan looks at. The other webhook's one due delivery must still be leased, and
+        // nothing of the excluded one.
+        var account = await AccountAsync();
+        var backlogged = await WebhookAsync(account, events: ["payment.captured"]);
+        var other = await WebhookAsync(account, events: ["payment.failed"]);
+        var backlog = Enumerable.Range(0, 2500).Select(i => Event(account, at: T0 + TimeSpan.FromMilliseconds(i))).ToArray();
+        await Store.IngestAsync(new IngestBatch(backlog, null, null, null), Ct);
+        var waiting = Event(account, name: "payment.failed", at: T0 + TimeSpan.FromSeconds(10));
+        await IngestAsync(waiting);
+
+        var leased = await LeaseAsync(T0 + TimeSpan.FromMinutes(1), max: 10, perWebhook: 10, excluded: [backlogged.Id]);
+
+        Assert.Equal(waiting.Id, Assert.Single(leased).EventId);
+        Assert.Equal(other.Id, leased[0].WebhookId);
+    }
     [Fact]
     public async Task Leased_delivery_is_not_leased_again_before_its_lease_expires()
     {
