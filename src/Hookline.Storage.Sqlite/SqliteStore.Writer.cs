@@ -36,6 +36,18 @@ internal sealed partial class SqliteStore
         return write.Task;
     }
 
+    /// <summary>
+    /// The writer's connection, with a 32 MiB page cache instead of SQLite's 2 MiB: every write walks the due
+    /// and per-webhook indexes, and a cache that holds their upper levels saves a read per page per statement.
+    /// Readers keep the default (they are pooled, and many).
+    /// </summary>
+    private async Task<SqliteConnection> OpenWriterAsync()
+    {
+        var connection = await OpenAsync(CancellationToken.None);
+        await ExecuteAsync(connection, "PRAGMA cache_size = -32768;", CancellationToken.None);
+        return connection;
+    }
+
     /// <summary>Lets queued writes finish, then closes the writer connection.</summary>
     private async Task StopWritingAsync()
     {
@@ -109,7 +121,7 @@ internal sealed partial class SqliteStore
         var writing = true;
         try
         {
-            _writer ??= await OpenAsync(CancellationToken.None);
+            _writer ??= await OpenWriterAsync();
             await using var transaction = _writer.BeginTransaction(deferred: false);
             foreach (var write in writes)
             {

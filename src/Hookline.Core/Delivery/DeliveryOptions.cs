@@ -55,8 +55,11 @@ public sealed class DeliveryOptions
     /// <summary>How often workers look for due deliveries when nothing wakes them.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Deliveries leased per database round trip.</summary>
-    public int LeaseBatchSize { get; set; } = 256;
+    /// <summary>
+    /// Deliveries leased per database round trip, and the most a fast webhook's lane holds waiting. 1,024: at
+    /// 256 a single hot webhook on SQLite spent most of its time waiting for refills (docs/benchmarks.md).
+    /// </summary>
+    public int LeaseBatchSize { get; set; } = 1024;
 
     /// <summary>Bytes of a receiver's response body kept with the attempt.</summary>
     public int ResponseExcerptBytes { get; set; } = 4096;

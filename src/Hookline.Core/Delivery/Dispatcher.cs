@@ -19,7 +19,7 @@ internal sealed partial class Dispatcher : BackgroundService
     private readonly IDeliveryStore _store;
     private readonly WebhookSender _sender;
     private readonly RetrySchedule _schedule;
-    private readonly SecretProtector _protector;
+    private readonly SecretCache _secrets;
     private readonly CompletionWriter _writer;
     private readonly IWorkSignal _signal;
     private readonly DeliveryOptions _options;
@@ -48,7 +48,7 @@ internal sealed partial class Dispatcher : BackgroundService
         _store = store;
         _sender = sender;
         _schedule = schedule;
-        _protector = protector;
+        _secrets = new SecretCache(protector);
         _writer = writer;
         _signal = signal;
         _options = options.Value;
@@ -205,7 +205,7 @@ internal sealed partial class Dispatcher : BackgroundService
                 return;
             }
 
-            var secret = delivery.SecretCiphertext is null ? null : _protector.Unprotect(delivery.SecretCiphertext, delivery.AccountId, delivery.WebhookId);
+            var secret = delivery.SecretCiphertext is null ? null : _secrets.Unprotect(delivery.SecretCiphertext, delivery.AccountId, delivery.WebhookId);
             var outcome = await _sender.SendAsync(new OutgoingRequest(delivery.Url, delivery.EventId, delivery.Body, secret), CancellationToken.None);
             var next = _schedule.Next(attemptNumber, outcome, _time.GetUtcNow(), delivery.Deadline);
             _writer.Add(new Completion(delivery.Id, delivery.WebhookId, delivery.LeaseToken, attemptNumber, delivery.Trigger, now, outcome, next));
