@@ -15,7 +15,7 @@ internal sealed partial class PostgresStore
     {
         try
         {
-            return await WriteAsync((connection, transaction) => IngestAsync(connection, transaction, batch, cancellationToken), cancellationToken);
+            return await WriteAsync((connection, transaction, effects) => IngestAsync(connection, transaction, effects, batch, cancellationToken), cancellationToken);
         }
         catch (RejectedBatchException rejected)
         {
@@ -33,7 +33,8 @@ internal sealed partial class PostgresStore
             return await reader.ReadAsync(cancellationToken) ? ReadEvent(reader) : null;
         }, cancellationToken);
 
-    private static async Task<IngestResult> IngestAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IngestBatch batch, CancellationToken cancellationToken)
+    private static async Task<IngestResult> IngestAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, CommitEffects effects, IngestBatch batch, CancellationToken cancellationToken)
     {
         if (batch.IdempotencyKey is not null && await ClaimIdempotencyKeyAsync(connection, transaction, batch, cancellationToken) is { } earlier)
         {
@@ -97,11 +98,8 @@ internal sealed partial class PostgresStore
 
         await InsertEventsAsync(connection, transaction, batch.Events, cancellationToken);
         await deliveries.InsertAsync(connection, transaction, cancellationToken);
-        if (unleasedPending)
-        {
-            // Delivered at commit, so other processes' workers wake for work that is already visible to them.
-            await NotifyWorkAsync(connection, transaction, cancellationToken);
-        }
+        // Other processes' workers are woken after the commit, for work that is then visible to them.
+        effects.QueuedWork = unleasedPending;
 
         if (batch.IdempotencyKey is not null)
         {
@@ -196,12 +194,6 @@ internal sealed partial class PostgresStore
             P("p", events.Select(e => e.Product).ToArray()), P("b", events.Select(e => e.Body).ToArray()),
             P("at", events.Select(e => Ms(e.CreatedAt)).ToArray()));
         await insert.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static async Task NotifyWorkAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
-    {
-        await using var notify = Command(connection, transaction, "SELECT pg_notify(@channel, '')", P("channel", WorkListener.Channel));
-        await notify.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static async Task<Dictionary<string, byte[]>> SecretsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string[] secretIds, CancellationToken cancellationToken)

@@ -54,7 +54,7 @@ internal sealed partial class PostgresStore
         }, cancellationToken);
 
     public Task<ReplayResult> ReplayEventAsync(string accountId, string mode, string eventId, string? webhookId, DateTimeOffset now, DateTimeOffset deadline, CancellationToken cancellationToken)
-        => WriteAsync(async (connection, transaction) =>
+        => WriteAsync(async (connection, transaction, effects) =>
         {
             await using (var exists = Command(connection, transaction, "SELECT 1 FROM events WHERE id = @e AND account_id = @a AND mode = @m", P("e", eventId), P("a", accountId), P("m", mode)))
             {
@@ -95,14 +95,14 @@ internal sealed partial class PostgresStore
             {
                 await using var command = Command(connection, transaction, RequeueSql + " WHERE id = ANY(@ids)", P("now", Ms(now)), P("deadline", Ms(deadline)), P("ids", requeue));
                 await command.ExecuteNonQueryAsync(cancellationToken);
-                await NotifyWorkAsync(connection, transaction, cancellationToken);
+                effects.QueuedWork = true;
             }
 
             return usable.Count == 0 ? new ReplayResult(ReplayStatus.WebhookDisabled, 0) : new ReplayResult(ReplayStatus.Queued, usable.Count);
         }, cancellationToken);
 
     public Task<int> ReplayWebhookAsync(WebhookReplay replay, CancellationToken cancellationToken)
-        => WriteAsync(async (connection, transaction) =>
+        => WriteAsync(async (connection, transaction, effects) =>
         {
             await using var requeue = Command(connection, transaction, RequeueSql + """
                  WHERE webhook_id = @w AND account_id = @a AND mode = @m
@@ -119,7 +119,7 @@ internal sealed partial class PostgresStore
             var queued = await requeue.ExecuteNonQueryAsync(cancellationToken);
             if (queued > 0)
             {
-                await NotifyWorkAsync(connection, transaction, cancellationToken);
+                effects.QueuedWork = true;
             }
 
             return queued;

@@ -24,6 +24,7 @@ internal sealed partial class PostgresStore : IHooklineStore, IWorkSignal
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly WorkListener _listener;
+    private readonly WorkNotifier _notifier;
     private readonly ILogger _logger;
     private int _disposed;
 
@@ -36,6 +37,7 @@ internal sealed partial class PostgresStore : IHooklineStore, IWorkSignal
         builder.Options = $"{builder.Options} -c synchronous_commit=on -c idle_in_transaction_session_timeout={(long)options.IdleInTransactionTimeout.TotalMilliseconds}".Trim();
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         _listener = new WorkListener(ListenerConnectionString(builder), _logger);
+        _notifier = new WorkNotifier(_dataSource, _logger);
     }
 
     public async Task MigrateAsync(CancellationToken cancellationToken)
@@ -107,6 +109,7 @@ internal sealed partial class PostgresStore : IHooklineStore, IWorkSignal
         }
 
         await _listener.DisposeAsync();
+        await _notifier.DisposeAsync();
         await _dataSource.DisposeAsync();
     }
 
@@ -154,16 +157,29 @@ internal sealed partial class PostgresStore : IHooklineStore, IWorkSignal
     }
 
     /// <summary>Runs <paramref name="work"/> in one read-committed transaction and commits it.</summary>
-    private async Task<T> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
+    private Task<T> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
+        => WriteAsync((connection, transaction, _) => work(connection, transaction), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction (again, whole, after a deadlock or serialization failure);
+    /// when the work marked <see cref="CommitEffects.QueuedWork"/>, other processes' workers are told after the commit.
+    /// </summary>
+    private async Task<T> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, CommitEffects, Task<T>> work, CancellationToken cancellationToken)
     {
         for (var run = 1; ; run++)
         {
             try
             {
+                var effects = new CommitEffects();
                 await using var connection = await OpenAsync(cancellationToken);
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                var result = await work(connection, transaction);
+                var result = await work(connection, transaction, effects);
                 await transaction.CommitAsync(CancellationToken.None);
+                if (effects.QueuedWork)
+                {
+                    _notifier.Signal();
+                }
+
                 return result;
             }
             catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure && run < MaxTransactionRuns)
@@ -240,4 +256,11 @@ internal sealed partial class PostgresStore : IHooklineStore, IWorkSignal
 
     private static byte[]? BytesOrNull(NpgsqlDataReader reader, int ordinal)
         => reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<byte[]>(ordinal);
+
+    /// <summary>What a write transaction asks to happen once it has committed.</summary>
+    private sealed class CommitEffects
+    {
+        /// <summary>Due work other processes may take was queued without a lease (wake their workers).</summary>
+        public bool QueuedWork { get; set; }
+    }
 }

@@ -15,4 +15,7 @@ internal static partial class PostgresStoreLog
 
     [LoggerMessage(5004, LogLevel.Information, "Listening for work notifications")]
     public static partial void ListenerConnected(ILogger logger);
+
+    [LoggerMessage(5005, LogLevel.Warning, "Could not notify other workers of new work; they will find it at their next poll")]
+    public static partial void NotifyFailed(ILogger logger, Exception exception);
 }
