@@ -244,9 +244,14 @@ internal sealed class PostgresCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Best effort: <c>pg_ctl stop</c> waits for the postmaster, which waits for its backends, so the files are
+    /// closed by now. A second attempt covers a file still being unlinked during the first; after that the
+    /// directory is left to the temp cleaner rather than waited for.
+    /// </summary>
     private static void TryDelete(string directory)
     {
-        for (var tries = 1; tries <= 5; tries++)
+        for (var tries = 1; tries <= 2; tries++)
         {
             try
             {
@@ -255,8 +260,7 @@ internal sealed class PostgresCluster : IAsyncDisposable
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // PostgreSQL's last processes may still be closing files right after pg_ctl returns.
-                Thread.Sleep(100 * tries);
+                // Try once more without waiting; see above.
             }
         }
     }

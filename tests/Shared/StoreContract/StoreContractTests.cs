@@ -476,13 +476,7 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         // Thousands queued for one endpoint that was down, older than everything else. A store may bound how far
         // it looks (SQLite scans about a thousand due rows), but the per-webhook cap must leave room for other
         // webhooks' due deliveries rather than just shrink the batch. 2,500 is above any such bound we use.
-        var account = await AccountAsync();
-        var backlogged = await WebhookAsync(account, events: ["payment.captured"]);
-        var other = await WebhookAsync(account, events: ["payment.failed"]);
-        var backlog = Enumerable.Range(0, 2500).Select(i => Event(account, at: T0 + TimeSpan.FromMilliseconds(i))).ToArray();
-        await Store.IngestAsync(new IngestBatch(backlog, null, null, null), Ct);
-        var waiting = Event(account, name: "payment.failed", at: T0 + TimeSpan.FromSeconds(10));
-        await IngestAsync(waiting);
+        var (backlogged, other, waiting) = await BacklogAndOneWaitingAsync();
 
         var leased = await LeaseAsync(T0 + TimeSpan.FromMinutes(1), max: 10, perWebhook: 2);
 
@@ -510,13 +504,7 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         // The worker leaves out a webhook whose lane is full; that webhook holds the oldest 2,500 due deliveries,
         // more than any bounded scan looks at. The other webhook's one due delivery must still be leased, and
         // nothing of the excluded one.
-        var account = await AccountAsync();
-        var backlogged = await WebhookAsync(account, events: ["payment.captured"]);
-        var other = await WebhookAsync(account, events: ["payment.failed"]);
-        var backlog = Enumerable.Range(0, 2500).Select(i => Event(account, at: T0 + TimeSpan.FromMilliseconds(i))).ToArray();
-        await Store.IngestAsync(new IngestBatch(backlog, null, null, null), Ct);
-        var waiting = Event(account, name: "payment.failed", at: T0 + TimeSpan.FromSeconds(10));
-        await IngestAsync(waiting);
+        var (backlogged, other, waiting) = await BacklogAndOneWaitingAsync();
 
         var leased = await LeaseAsync(T0 + TimeSpan.FromMinutes(1), max: 10, perWebhook: 10, excluded: [backlogged.Id]);
 
@@ -1262,6 +1250,22 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         var result = await Store.IngestAsync(new IngestBatch([evt], null, null, null), Ct);
         Assert.Equal(IngestStatus.Created, result.Status);
         return Assert.Single(result.Events);
+    }
+
+    /// <summary>
+    /// One webhook with 2,500 due deliveries (more than any bounded scan we use), older than the single due
+    /// delivery of another webhook.
+    /// </summary>
+    private async Task<(Webhook Backlogged, Webhook Other, NewEvent Waiting)> BacklogAndOneWaitingAsync()
+    {
+        var account = await AccountAsync();
+        var backlogged = await WebhookAsync(account, events: ["payment.captured"]);
+        var other = await WebhookAsync(account, events: ["payment.failed"]);
+        var backlog = Enumerable.Range(0, 2500).Select(i => Event(account, at: T0 + TimeSpan.FromMilliseconds(i))).ToArray();
+        await Store.IngestAsync(new IngestBatch(backlog, null, null, null), Ct);
+        var waiting = Event(account, name: "payment.failed", at: T0 + TimeSpan.FromSeconds(10));
+        await IngestAsync(waiting);
+        return (backlogged, other, waiting);
     }
 
     private Task<IReadOnlyList<LeasedDelivery>> LeaseAsync(
