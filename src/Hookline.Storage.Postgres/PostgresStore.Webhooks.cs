@@ -191,14 +191,18 @@ internal sealed partial class PostgresStore
         var webhooks = new List<Webhook>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            webhooks.Add(new Webhook(
-                reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                JsonSerializer.Deserialize<string[]>(reader.GetString(5)) ?? [],
-                reader.GetBoolean(6), StringOrNull(reader, 7), StringOrNull(reader, 8),
-                Time(reader.GetInt64(9)), Time(reader.GetInt64(10)), TimeOrNull(reader, 11), StringOrNull(reader, 12),
-                TimeOrNull(reader, 13)));
+            webhooks.Add(ReadWebhook(reader));
         }
 
         return webhooks;
     }
+
+    /// <summary>The current row as a webhook, from the 14 columns of <see cref="WebhookColumns"/> in their order.</summary>
+    private static Webhook ReadWebhook(NpgsqlDataReader reader)
+        => new(
+            reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+            JsonSerializer.Deserialize<string[]>(reader.GetString(5)) ?? [],
+            reader.GetBoolean(6), StringOrNull(reader, 7), StringOrNull(reader, 8),
+            Time(reader.GetInt64(9)), Time(reader.GetInt64(10)), TimeOrNull(reader, 11), StringOrNull(reader, 12),
+            TimeOrNull(reader, 13));
 }

@@ -33,6 +33,14 @@ internal sealed partial class PostgresStore : IHooklineStore, IWorkSignal
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString);
         builder.ApplicationName ??= "hookline";
+        if (builder.MaxAutoPrepare == 0)
+        {
+            // Every statement of the hot paths runs thousands of times a second with the same text: prepared once
+            // per connection, PostgreSQL parses and plans it once instead of on every execution.
+            builder.MaxAutoPrepare = 64;
+            builder.AutoPrepareMinUsages = 2;
+        }
+
         // Appended last, so they win over the operator's connection string and the role's or database's defaults.
         builder.Options = $"{builder.Options} -c synchronous_commit=on -c idle_in_transaction_session_timeout={(long)options.IdleInTransactionTimeout.TotalMilliseconds}".Trim();
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
@@ -108,6 +116,7 @@ internal sealed partial class PostgresStore : IHooklineStore, IWorkSignal
             return;
         }
 
+        await StopIngestingAsync();
         await _listener.DisposeAsync();
         await _notifier.DisposeAsync();
         await _dataSource.DisposeAsync();
@@ -232,6 +241,13 @@ internal sealed partial class PostgresStore : IHooklineStore, IWorkSignal
     private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params NpgsqlParameter[] parameters)
     {
         var command = new NpgsqlCommand(sql, connection, transaction);
+        command.Parameters.AddRange(parameters);
+        return command;
+    }
+
+    private static NpgsqlBatchCommand BatchCommand(string sql, params NpgsqlParameter[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
         command.Parameters.AddRange(parameters);
         return command;
     }
