@@ -32,6 +32,10 @@ internal sealed partial class PostgresStore
     private readonly SemaphoreSlim _groupSlots = new(GroupWriters, GroupWriters);
     private readonly Lock _ingestLock = new();
     private Task? _grouping;
+    private long _ingestCommits;
+
+    /// <summary>Ingestion transactions committed (each one WAL flush), for tests and diagnostics.</summary>
+    internal long IngestCommits => Interlocked.Read(ref _ingestCommits);
 
     public Task<IngestResult> IngestAsync(IngestBatch batch, CancellationToken cancellationToken)
     {
@@ -140,6 +144,7 @@ internal sealed partial class PostgresStore
             var results = await WriteAsync(
                 (connection, transaction, effects) => IngestGroupAsync(connection, transaction, effects, [.. group.Select(p => p.Batch)], CancellationToken.None),
                 CancellationToken.None);
+            Interlocked.Increment(ref _ingestCommits);
             for (var i = 0; i < group.Count; i++)
             {
                 group[i].Complete(results[i]);

@@ -1,5 +1,6 @@
 using Hookline.Core;
 using Hookline.Core.Accounts;
+using Hookline.Core.Events;
 using Hookline.Core.Storage;
 using Hookline.Tests.Postgres;
 using Hookline.Tests.StoreContract;
@@ -117,6 +118,81 @@ public sealed class PostgresStoreContractTests : StoreContractTests
 
         Assert.False(await store.PingAsync(Ct));
         await Assert.ThrowsAnyAsync<NpgsqlException>(() => store.IngestAsync(new Core.Events.IngestBatch([], null, null, null), Ct));
+    }
+
+    [Fact]
+    public async Task Concurrent_ingestions_share_transactions_and_each_keeps_its_own_answer()
+    {
+        var account = new Account(Ids.New(Ids.Account), "Acme", "ops@acme.test", At);
+        await Store.CreateAccountAsync(account, [], Ct);
+        var store = (PostgresStore)Store;
+        var first = Event(account.Id);
+        Assert.Equal(IngestStatus.Created, (await Store.IngestAsync(new IngestBatch([first], "used-key", [1], null), Ct)).Status);
+
+        var good = Enumerable.Range(0, 80).Select(_ => Event(account.Id)).ToList();
+        var commitsBefore = store.IngestCommits;
+        var results = await Task.WhenAll(good.Select(e => Task.Run(() => Store.IngestAsync(new IngestBatch([e], null, null, null), Ct))));
+
+        // Eighty requests queued while the first groups were being written: fewer transactions (WAL flushes) than requests.
+        Assert.All(results, r => Assert.Equal(IngestStatus.Created, r.Status));
+        var commits = store.IngestCommits - commitsBefore;
+        Assert.True(commits < good.Count, $"{commits} transactions for {good.Count} concurrent ingestions");
+
+        // Requests that cannot be taken are answered alone, inside the groups: an unknown account, a key used before
+        // (same request: the first answer; another request: a conflict), fresh keys.
+        var plain = Enumerable.Range(0, 40).Select(_ => new IngestBatch([Event(account.Id)], null, null, null)).ToList();
+        var unknown = Enumerable.Range(0, 10).Select(_ => new IngestBatch([Event(account.Id), Event(Ids.New(Ids.Account))], null, null, null)).ToList();
+        var keyed = Enumerable.Range(0, 10).Select(i => new IngestBatch([Event(account.Id)], $"fresh-{i}", [2], null)).ToList();
+        var replay = new IngestBatch([Event(account.Id)], "used-key", [1], null);
+        var conflict = new IngestBatch([Event(account.Id)], "used-key", [9], null);
+        var batches = plain.Concat(unknown).Concat(keyed).Append(replay).Append(conflict).ToList();
+        var answers = await Task.WhenAll(batches.Select(b => Task.Run(() => Store.IngestAsync(b, Ct))));
+
+        for (var i = 0; i < batches.Count; i++)
+        {
+            var batch = batches[i];
+            var expected = unknown.Contains(batch) ? IngestStatus.UnknownAccount
+                : batch == replay ? IngestStatus.Replayed
+                : batch == conflict ? IngestStatus.IdempotencyConflict
+                : IngestStatus.Created;
+            Assert.Equal(expected, answers[i].Status);
+            var stored = await Store.GetEventAsync(account.Id, Modes.Test, batch.Events[0].Id, Ct);
+            Assert.Equal(expected == IngestStatus.Created, stored is not null);
+        }
+
+        Assert.Equal(first.Id, Assert.Single(answers[batches.IndexOf(replay)].Events).Id);
+
+        // A request that fails inside a group's transaction (an event id that is already stored) takes nobody with it:
+        // the group rolls back and each of its requests runs again alone.
+        var more = Enumerable.Range(0, 30).Select(_ => new IngestBatch([Event(account.Id)], null, null, null)).ToList();
+        var duplicate = new IngestBatch([first with { }], null, null, null);
+        more.Insert(15, duplicate);
+        var outcomes = await Task.WhenAll(more.Select(b => Task.Run(async () =>
+        {
+            try
+            {
+                return (await Store.IngestAsync(b, Ct)).Status.ToString();
+            }
+            catch (PostgresException e)
+            {
+                return e.SqlState;
+            }
+        })));
+
+        Assert.Equal(PostgresErrorCodes.UniqueViolation, outcomes[15]);
+        Assert.All(outcomes.Where((_, i) => i != 15), o => Assert.Equal(nameof(IngestStatus.Created), o));
+        foreach (var batch in more.Where(b => b != duplicate))
+        {
+            Assert.NotNull(await Store.GetEventAsync(account.Id, Modes.Test, batch.Events[0].Id, Ct));
+        }
+    }
+
+    private static readonly DateTimeOffset At = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static NewEvent Event(string accountId)
+    {
+        var id = Ids.New(Ids.Event);
+        return new NewEvent(id, accountId, Modes.Test, "payment.captured", Products.Payments, System.Text.Encoding.UTF8.GetBytes($$"""{"id":"{{id}}"}"""), At, At.AddDays(1));
     }
 
     /// <summary>
