@@ -139,28 +139,36 @@ internal sealed partial class PostgresStore
 
     private async Task RunGroupAsync(List<PendingIngest> group)
     {
+        IngestResult[] results;
         try
         {
-            var results = await WriteAsync(
+            results = await WriteAsync(
                 (connection, transaction, effects) => IngestGroupAsync(connection, transaction, effects, [.. group.Select(p => p.Batch)], CancellationToken.None),
                 CancellationToken.None);
-            Interlocked.Increment(ref _ingestCommits);
-            for (var i = 0; i < group.Count; i++)
-            {
-                group[i].Complete(results[i]);
-            }
         }
         catch (Exception) when (group.Count > 1)
         {
             // Nothing of the group was committed. Each request again, alone: the one that failed fails by itself.
+            // (Should the commit have succeeded with its answer lost, a rerun fails on the events' primary key
+            // instead of storing anything twice.)
             foreach (var pending in group)
             {
                 await RunGroupAsync([pending]);
             }
+
+            return;
         }
         catch (Exception e)
         {
             group[0].Fail(e);
+            return;
+        }
+
+        // Only what follows a commit, and nothing that can throw: a committed group must never run again.
+        Interlocked.Increment(ref _ingestCommits);
+        for (var i = 0; i < group.Count; i++)
+        {
+            group[i].Complete(results[i]);
         }
     }
 
