@@ -14,8 +14,9 @@ internal sealed partial class SqliteStore
         """;
 
     public Task<IReadOnlyList<LeasedDelivery>> LeaseDueAsync(LeaseRequest request, CancellationToken cancellationToken)
-        => WriteAsync<IReadOnlyList<LeasedDelivery>>(async (connection, transaction) =>
+        => WriteAsync<IReadOnlyList<LeasedDelivery>>(async (_, transaction) =>
         {
+            var statements = Statements;
             var expires = request.Now + request.LeaseDuration;
             var excluded = new HashSet<string>(request.ExcludedWebhooks, StringComparer.Ordinal);
 
@@ -24,18 +25,29 @@ internal sealed partial class SqliteStore
             // scan, not inside it: a filter inside would walk an excluded webhook's whole backlog looking for rows
             // it may take. ROW_NUMBER caps each webhook's share so one endpoint's backlog cannot fill the batch.
             var scan = Math.Max(request.MaxDeliveries * 4, 1000);
-            var leased = await LeaseRoundAsync(connection, transaction, DueScanSql, request, excluded, scan, request.MaxDeliveries, expires, cancellationToken);
-            if (leased.Count < request.MaxDeliveries && await DueCountAsync(connection, transaction, request.Now, scan, cancellationToken) >= scan)
+            var leased = await LeaseRoundAsync(statements, transaction, DueScanSql, request, excluded, scan, request.MaxDeliveries, expires, cancellationToken);
+            if (leased.Count < request.MaxDeliveries && await DueCountAsync(statements, transaction, request.Now, scan, cancellationToken) >= scan)
             {
                 // The scan was full, so due work of other webhooks may lie beyond it (behind a backlog that was excluded
                 // or capped). Look at every webhook not yet served instead: one index seek each.
                 excluded.UnionWith(leased.Select(d => d.WebhookId));
                 leased.AddRange(await LeaseRoundAsync(
-                    connection, transaction, PerWebhookSql, request, excluded, scan, request.MaxDeliveries - leased.Count, expires, cancellationToken));
+                    statements, transaction, PerWebhookSql, request, excluded, scan, request.MaxDeliveries - leased.Count, expires, cancellationToken));
             }
 
             return leased;
         }, cancellationToken);
+
+    /// <summary>?1 status, ?2 attempts, ?3 trigger, ?4 next attempt, ?5 now, ?6 status code, ?7 attempted (0/1), ?8 error, ?9 id, ?10 lease token.</summary>
+    private const string CompleteSql = $"""
+        UPDATE deliveries
+        SET status = ?1, attempts = ?2, trigger = ?3, next_attempt_at = ?4,
+            completed_at = CASE WHEN ?1 = '{DeliveryStatus.Pending}' THEN NULL ELSE ?5 END,
+            last_status_code = COALESCE(?6, CASE WHEN ?7 THEN NULL ELSE last_status_code END),
+            last_error = CASE WHEN ?7 THEN ?8 ELSE COALESCE(?8, last_error) END,
+            lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = ?9 AND lease_token = ?10 AND lease_owner IS NOT NULL AND status = '{DeliveryStatus.Pending}'
+        """;
 
     private const string LeaseColumns = """
         d.id, d.event_id, d.webhook_id, d.account_id, w.url, e.body, e.created_at, s.ciphertext, d.attempts, d.trigger, d.lease_token, d.deadline_at
@@ -81,26 +93,25 @@ internal sealed partial class SqliteStore
         """;
 
     /// <summary>Due, unleased deliveries, counted up to <paramref name="scan"/> (the same bounded walk as the due scan).</summary>
-    private static async Task<long> DueCountAsync(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset now, int scan, CancellationToken cancellationToken)
-    {
-        await using var count = Command(connection, transaction, $"""
-            SELECT count(*) FROM (
-                SELECT 1 FROM deliveries
-                WHERE status = '{DeliveryStatus.Pending}' AND next_attempt_at <= $now
-                  AND (lease_expires_at IS NULL OR lease_expires_at <= $now)
-                LIMIT $scan)
-            """, ("$now", Ms(now)), ("$scan", scan));
-        return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
-    }
+    private static async Task<long> DueCountAsync(WriterStatements statements, SqliteTransaction transaction, DateTimeOffset now, int scan, CancellationToken cancellationToken)
+        => (long)(await statements.Command(transaction, DueCountSql, ("$now", Ms(now)), ("$scan", scan)).ExecuteScalarAsync(cancellationToken))!;
+
+    private const string DueCountSql = $"""
+        SELECT count(*) FROM (
+            SELECT 1 FROM deliveries
+            WHERE status = '{DeliveryStatus.Pending}' AND next_attempt_at <= $now
+              AND (lease_expires_at IS NULL OR lease_expires_at <= $now)
+            LIMIT $scan)
+        """;
 
     private static async Task<List<LeasedDelivery>> LeaseRoundAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string sql, LeaseRequest request, HashSet<string> excluded, int scan, int limit,
+        WriterStatements statements, SqliteTransaction transaction, string sql, LeaseRequest request, HashSet<string> excluded, int scan, int limit,
         DateTimeOffset expires, CancellationToken cancellationToken)
     {
         var round = new List<LeasedDelivery>();
-        await using (var select = Command(connection, transaction, sql,
+        var select = statements.Command(transaction, sql,
             ("$now", Ms(request.Now)), ("$excluded", System.Text.Json.JsonSerializer.Serialize(excluded)), ("$scan", scan),
-            ("$perWebhook", request.MaxPerWebhook), ("$limit", limit)))
+            ("$perWebhook", request.MaxPerWebhook), ("$limit", limit));
         await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
@@ -113,14 +124,10 @@ internal sealed partial class SqliteStore
             }
         }
 
-        await using var update = Command(connection, transaction,
-            "UPDATE deliveries SET lease_owner = $o, lease_expires_at = $x, lease_token = $t WHERE id = $id",
-            ("$o", request.Owner), ("$x", Ms(expires)), ("$t", null), ("$id", null));
+        var update = statements.Prepared("UPDATE deliveries SET lease_owner = ?1, lease_expires_at = ?2, lease_token = ?3 WHERE id = ?4");
         foreach (var delivery in round)
         {
-            update.Parameters["$t"].Value = delivery.LeaseToken;
-            update.Parameters["$id"].Value = delivery.Id;
-            await update.ExecuteNonQueryAsync(cancellationToken);
+            update.Execute(request.Owner, Ms(expires), delivery.LeaseToken, delivery.Id);
         }
 
         return round;
@@ -129,25 +136,16 @@ internal sealed partial class SqliteStore
     public Task<CompletionReport> CompleteAsync(CompletionBatch batch, CancellationToken cancellationToken)
         => WriteAsync(async (connection, transaction) =>
         {
+            var statements = Statements;
+
             // A completion consumes its lease (lease_owner goes NULL), so the same batch written twice (retried
             // after a commit whose answer was lost) is discarded rather than applied again; the token alone does
             // not tell, because a completion that schedules a retry leaves the row pending with the same token.
-            await using var complete = Command(connection, transaction, $"""
-                UPDATE deliveries
-                SET status = $status, attempts = $attempts, trigger = $trigger, next_attempt_at = $next,
-                    completed_at = CASE WHEN $status = '{DeliveryStatus.Pending}' THEN NULL ELSE $now END,
-                    last_status_code = COALESCE($code, CASE WHEN $attempted THEN NULL ELSE last_status_code END),
-                    last_error = CASE WHEN $attempted THEN $error ELSE COALESCE($error, last_error) END,
-                    lease_owner = NULL, lease_expires_at = NULL
-                WHERE id = $id AND lease_token = $token AND lease_owner IS NOT NULL AND status = '{DeliveryStatus.Pending}'
-                """,
-                ("$status", null), ("$attempts", null), ("$trigger", null), ("$next", null), ("$now", Ms(batch.Now)),
-                ("$code", null), ("$attempted", null), ("$error", null), ("$id", null), ("$token", null));
-            await using var attempt = Command(connection, transaction, """
+            var complete = statements.Prepared(CompleteSql);
+            var attempt = statements.Prepared("""
                 INSERT INTO attempts (delivery_id, number, trigger, started_at, duration_ms, status_code, error, response_excerpt)
-                VALUES ($id, $n, $trigger, $at, $ms, $code, $error, $excerpt)
-                """,
-                ("$id", null), ("$n", null), ("$trigger", null), ("$at", null), ("$ms", null), ("$code", null), ("$error", null), ("$excerpt", null));
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                """);
 
             int applied = 0, discarded = 0;
             var failedWebhooks = new Dictionary<string, (DateTimeOffset First, AttemptOutcome Last)>();
@@ -156,9 +154,9 @@ internal sealed partial class SqliteStore
             {
                 var outcome = c.Outcome;
                 var attempts = outcome is null ? c.AttemptNumber - 1 : c.AttemptNumber;
-                SetAll(complete, c.NewStatus, attempts, c.NewStatus == DeliveryStatus.Pending ? AttemptTrigger.Retry : c.Trigger, Ms(c.NextAttemptAt), Ms(batch.Now), outcome?.StatusCode,
-                    outcome is null ? 0 : 1, outcome?.Error.ToWire() ?? (outcome is null ? "deadline_passed" : null), c.DeliveryId, c.LeaseToken);
-                if (await complete.ExecuteNonQueryAsync(cancellationToken) == 0)
+                if (complete.Execute(c.NewStatus, attempts, c.NewStatus == DeliveryStatus.Pending ? AttemptTrigger.Retry : c.Trigger, Ms(c.NextAttemptAt),
+                    Ms(batch.Now), outcome?.StatusCode, outcome is null ? 0L : 1L, outcome?.Error.ToWire() ?? (outcome is null ? "deadline_passed" : null),
+                    c.DeliveryId, c.LeaseToken) == 0)
                 {
                     discarded++;
                     continue;
@@ -170,9 +168,8 @@ internal sealed partial class SqliteStore
                     continue;
                 }
 
-                SetAll(attempt, c.DeliveryId, c.AttemptNumber, c.Trigger, Ms(c.StartedAt), (int)outcome.Duration.TotalMilliseconds,
+                attempt.Execute(c.DeliveryId, c.AttemptNumber, c.Trigger, Ms(c.StartedAt), (long)outcome.Duration.TotalMilliseconds,
                     outcome.StatusCode, outcome.Error.ToWire(), outcome.ResponseExcerpt);
-                await attempt.ExecuteNonQueryAsync(cancellationToken);
 
                 if (outcome.Succeeded)
                 {

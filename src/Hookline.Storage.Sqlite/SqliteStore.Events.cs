@@ -15,7 +15,7 @@ internal sealed partial class SqliteStore
     {
         try
         {
-            return await WriteAsync((connection, transaction) => IngestAsync(connection, transaction, batch, cancellationToken), cancellationToken);
+            return await WriteAsync((_, transaction) => IngestAsync(Statements, transaction, batch, cancellationToken), cancellationToken);
         }
         catch (UnknownAccountException unknown)
         {
@@ -27,12 +27,22 @@ internal sealed partial class SqliteStore
         }
     }
 
-    private static async Task<IngestResult> IngestAsync(SqliteConnection connection, SqliteTransaction transaction, IngestBatch batch, CancellationToken cancellationToken)
+    private const string InsertEventSql = "INSERT INTO events (id, account_id, mode, name, product, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+    private const string InsertDeliverySql = """
+        INSERT INTO deliveries (id, event_id, webhook_id, account_id, mode, secret_id, status, trigger, created_at,
+                                next_attempt_at, completed_at, lease_owner, lease_expires_at, lease_token, deadline_at)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+        """;
+
+    private const string MatchWebhooksSql =
+        $"{WebhookColumns} WHERE account_id = $a AND mode = $m AND product = $p AND deleted_at IS NULL AND ($target IS NULL OR id = $target)";
+
+    private static async Task<IngestResult> IngestAsync(WriterStatements statements, SqliteTransaction transaction, IngestBatch batch, CancellationToken cancellationToken)
     {
         if (batch.IdempotencyKey is not null)
         {
-            await using var find = Command(connection, transaction,
-                "SELECT request_hash, response FROM idempotency_keys WHERE key = $k", ("$k", batch.IdempotencyKey));
+            var find = statements.Command(transaction, "SELECT request_hash, response FROM idempotency_keys WHERE key = $k", ("$k", batch.IdempotencyKey));
             await using var reader = await find.ExecuteReaderAsync(cancellationToken);
             if (await reader.ReadAsync(cancellationToken))
             {
@@ -52,42 +62,32 @@ internal sealed partial class SqliteStore
         // One look-up per webhook secret, not one per delivery handed to the dispatcher.
         var secrets = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
 
-        await using var insertEvent = Command(connection, transaction,
-            "INSERT INTO events (id, account_id, mode, name, product, body, created_at) VALUES ($id, $a, $m, $n, $p, $b, $at)",
-            ("$id", null), ("$a", null), ("$m", null), ("$n", null), ("$p", null), ("$b", null), ("$at", null));
-        await using var insertDelivery = Command(connection, transaction, """
-            INSERT INTO deliveries (id, event_id, webhook_id, account_id, mode, secret_id, status, trigger, created_at,
-                                    next_attempt_at, completed_at, lease_owner, lease_expires_at, lease_token, deadline_at)
-            VALUES ($id, $e, $w, $a, $m, $s, $status, $trigger, $at, $next, $done, $owner, $expires, $token, $deadline)
-            """,
-            ("$id", null), ("$e", null), ("$w", null), ("$a", null), ("$m", null), ("$s", null), ("$status", null),
-            ("$trigger", AttemptTrigger.Initial), ("$at", null), ("$next", null), ("$done", null), ("$owner", null),
-            ("$expires", null), ("$token", null), ("$deadline", null));
+        var insertEvent = statements.Prepared(InsertEventSql);
+        var insertDelivery = statements.Prepared(InsertDeliverySql);
 
         foreach (var evt in batch.Events)
         {
             var scope = (evt.AccountId, evt.Mode, evt.Product);
             if (!webhooksByScope.TryGetValue(scope, out var webhooks))
             {
-                if (!await AccountExistsAsync(connection, transaction, evt.AccountId, cancellationToken))
+                if (!await AccountExistsAsync(statements, transaction, evt.AccountId, cancellationToken))
                 {
                     // Roll back everything: a batch is all or nothing.
                     throw new UnknownAccountException(evt.AccountId);
                 }
 
-                await using var match = Command(connection, transaction,
-                    $"{WebhookColumns} WHERE account_id = $a AND mode = $m AND product = $p AND deleted_at IS NULL AND ($target IS NULL OR id = $target)",
-                        ("$a", evt.AccountId), ("$m", evt.Mode), ("$p", evt.Product), ("$target", batch.TestTarget));
-                    webhooks = await ReadWebhooksAsync(match, cancellationToken);
-                    if (batch.TestTarget is not null && webhooks.Count == 0)
-                    {
-                        throw new UnknownWebhookException();
-                    }
+                var match = statements.Command(transaction, MatchWebhooksSql,
+                    ("$a", evt.AccountId), ("$m", evt.Mode), ("$p", evt.Product), ("$target", batch.TestTarget));
+                webhooks = await ReadWebhooksAsync(match, cancellationToken);
+                if (batch.TestTarget is not null && webhooks.Count == 0)
+                {
+                    throw new UnknownWebhookException();
+                }
+
                 webhooksByScope[scope] = webhooks;
             }
 
-            SetAll(insertEvent, evt.Id, evt.AccountId, evt.Mode, evt.Name, evt.Product, evt.Body, Ms(evt.CreatedAt));
-            await insertEvent.ExecuteNonQueryAsync(cancellationToken);
+            insertEvent.Execute(evt.Id, evt.AccountId, evt.Mode, evt.Name, evt.Product, evt.Body, Ms(evt.CreatedAt));
 
             int pending = 0, skipped = 0;
             foreach (var webhook in webhooks)
@@ -99,11 +99,10 @@ internal sealed partial class SqliteStore
 
                 var deliveryId = Ids.New(Ids.Delivery);
                 var lease = webhook.Active && CanLease(batch.Lease, webhook.Id, leased.Count, leasedPerWebhook) ? batch.Lease : null;
-                SetAll(insertDelivery, deliveryId, evt.Id, webhook.Id, evt.AccountId, evt.Mode, webhook.SecretId,
+                insertDelivery.Execute(deliveryId, evt.Id, webhook.Id, evt.AccountId, evt.Mode, webhook.SecretId,
                     webhook.Active ? DeliveryStatus.Pending : DeliveryStatus.Skipped, trigger, Ms(evt.CreatedAt),
-                        webhook.Active ? Ms(evt.CreatedAt) : null, webhook.Active ? null : Ms(evt.CreatedAt),
-                        lease?.Owner, Ms(lease?.ExpiresAt), lease is null ? 0L : 1L, Ms(evt.DeliveryDeadline));
-                await insertDelivery.ExecuteNonQueryAsync(cancellationToken);
+                    webhook.Active ? Ms(evt.CreatedAt) : (long?)null, webhook.Active ? (long?)null : Ms(evt.CreatedAt),
+                    lease?.Owner, Ms(lease?.ExpiresAt), lease is null ? 0L : 1L, Ms(evt.DeliveryDeadline));
 
                 if (!webhook.Active)
                 {
@@ -118,7 +117,7 @@ internal sealed partial class SqliteStore
                     byte[]? secret = null;
                     if (webhook.SecretId is { } secretId && !secrets.TryGetValue(secretId, out secret))
                     {
-                        secret = secrets[secretId] = await SecretCiphertextAsync(connection, transaction, secretId, cancellationToken);
+                        secret = secrets[secretId] = await SecretCiphertextAsync(statements, transaction, secretId, cancellationToken);
                     }
 
                     leased.Add(new LeasedDelivery(deliveryId, evt.Id, webhook.Id, evt.AccountId, webhook.Url, evt.Body, evt.CreatedAt,
@@ -131,11 +130,9 @@ internal sealed partial class SqliteStore
 
         if (batch.IdempotencyKey is not null)
         {
-            await using var remember = Command(connection, transaction,
-                "INSERT INTO idempotency_keys (key, request_hash, response, created_at) VALUES ($k, $h, $r, $at)",
-                ("$k", batch.IdempotencyKey), ("$h", batch.RequestHash), ("$r", FormatIdempotentResponse(ingested)),
-                ("$at", Ms(batch.Events.Count > 0 ? batch.Events[0].CreatedAt : DateTimeOffset.UnixEpoch)));
-            await remember.ExecuteNonQueryAsync(cancellationToken);
+            statements.Prepared("INSERT INTO idempotency_keys (key, request_hash, response, created_at) VALUES (?1, ?2, ?3, ?4)")
+                .Execute(batch.IdempotencyKey, batch.RequestHash, FormatIdempotentResponse(ingested),
+                    Ms(batch.Events.Count > 0 ? batch.Events[0].CreatedAt : DateTimeOffset.UnixEpoch));
         }
 
         return new IngestResult(IngestStatus.Created, ingested, leased);
@@ -159,25 +156,11 @@ internal sealed partial class SqliteStore
            && perWebhook.GetValueOrDefault(webhookId) < grant.MaxPerWebhook
            && !grant.ExcludedWebhooks.Contains(webhookId);
 
-    private static async Task<bool> AccountExistsAsync(SqliteConnection connection, SqliteTransaction transaction, string accountId, CancellationToken cancellationToken)
-    {
-        await using var command = Command(connection, transaction, "SELECT 1 FROM accounts WHERE id = $a", ("$a", accountId));
-        return await command.ExecuteScalarAsync(cancellationToken) is not null;
-    }
+    private static async Task<bool> AccountExistsAsync(WriterStatements statements, SqliteTransaction transaction, string accountId, CancellationToken cancellationToken)
+        => await statements.Command(transaction, "SELECT 1 FROM accounts WHERE id = $a", ("$a", accountId)).ExecuteScalarAsync(cancellationToken) is not null;
 
-    private static async Task<byte[]?> SecretCiphertextAsync(SqliteConnection connection, SqliteTransaction transaction, string secretId, CancellationToken cancellationToken)
-    {
-        await using var command = Command(connection, transaction, "SELECT ciphertext FROM webhook_secrets WHERE id = $id", ("$id", secretId));
-        return await command.ExecuteScalarAsync(cancellationToken) as byte[];
-    }
-
-    private static void SetAll(SqliteCommand command, params object?[] values)
-    {
-        for (var i = 0; i < values.Length; i++)
-        {
-            command.Parameters[i].Value = values[i] ?? DBNull.Value;
-        }
-    }
+    private static async Task<byte[]?> SecretCiphertextAsync(WriterStatements statements, SqliteTransaction transaction, string secretId, CancellationToken cancellationToken)
+        => await statements.Command(transaction, "SELECT ciphertext FROM webhook_secrets WHERE id = $id", ("$id", secretId)).ExecuteScalarAsync(cancellationToken) as byte[];
 
     private static string FormatIdempotentResponse(IEnumerable<IngestedEvent> events)
     {

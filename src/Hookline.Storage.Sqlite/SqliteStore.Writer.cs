@@ -17,7 +17,11 @@ internal sealed partial class SqliteStore
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private Task? _writing;
     private SqliteConnection? _writer;
+    private WriterStatements? _statements;
     private long _commits;
+
+    /// <summary>The writer connection's compiled statements; only for work running on the writer loop.</summary>
+    private WriterStatements Statements => _statements ?? throw new InvalidOperationException("Not on the writer.");
 
     /// <summary>Write transactions committed (each one fsync), for tests and diagnostics.</summary>
     internal long Commits => Interlocked.Read(ref _commits);
@@ -63,6 +67,13 @@ internal sealed partial class SqliteStore
             await writing;
         }
 
+        await CloseWriterAsync();
+    }
+
+    private async Task CloseWriterAsync()
+    {
+        _statements?.Dispose();
+        _statements = null;
         if (_writer is not null)
         {
             await _writer.DisposeAsync();
@@ -121,7 +132,12 @@ internal sealed partial class SqliteStore
         var writing = true;
         try
         {
-            _writer ??= await OpenWriterAsync();
+            if (_writer is null)
+            {
+                _writer = await OpenWriterAsync();
+                _statements = new WriterStatements(_writer);
+            }
+
             await using var transaction = _writer.BeginTransaction(deferred: false);
             foreach (var write in writes)
             {
@@ -134,11 +150,10 @@ internal sealed partial class SqliteStore
         }
         catch (Exception e)
         {
-            if (e is SqliteException && _writer is not null)
+            if (e is SqliteException)
             {
                 // The connection may be unusable (disk full, I/O error); open a fresh one for the next write.
-                await _writer.DisposeAsync();
-                _writer = null;
+                await CloseWriterAsync();
             }
 
             if (writing && !failAlone)
