@@ -345,6 +345,15 @@ internal sealed partial class PostgresStore
 
         var disableAt = failingSince + batch.DisableAfter;
         var disableNow = disableAt <= batch.Now;
+        var halfway = !disableNow && failingSince + (batch.DisableAfter / 2) <= batch.Now
+            && !await NotifiedAsync(connection, transaction, webhookId, NotificationKind.FailureStreakHalfway, failingSince, cancellationToken);
+        if (previous is not null && !disableNow && !halfway)
+        {
+            // The usual case: a streak already announced goes on, and there is nothing to write. The facts below count
+            // the streak's failing deliveries, a walk of the webhook's whole backlog: only for a notification.
+            return false;
+        }
+
         var excerpt = lastOutcome.ResponseExcerpt is { Length: > 300 } longExcerpt ? longExcerpt[..300] : lastOutcome.ResponseExcerpt;
         var facts = new NotificationFacts(
             url, mode, failingSince, disableAt, disableNow ? batch.Now : null,
@@ -373,7 +382,7 @@ internal sealed partial class PostgresStore
             return true;
         }
 
-        if (failingSince + (batch.DisableAfter / 2) <= batch.Now)
+        if (halfway)
         {
             await NotifyAsync(connection, transaction, webhookId, NotificationKind.FailureStreakHalfway, failingSince, facts, batch.Now, cancellationToken);
         }

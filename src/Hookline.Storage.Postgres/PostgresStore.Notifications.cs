@@ -88,6 +88,15 @@ internal sealed partial class PostgresStore : INotificationStore
         await insert.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Whether the webhook already has a notification of this kind for this streak.</summary>
+    private static async Task<bool> NotifiedAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string webhookId, string kind, DateTimeOffset streakKey, CancellationToken cancellationToken)
+    {
+        await using var find = Command(connection, transaction, "SELECT 1 FROM notifications WHERE webhook_id = @w AND kind = @k AND streak_key = @s",
+            P("w", webhookId), P("k", kind), P("s", Ms(streakKey)));
+        return await find.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
     /// <summary>Deliveries of the webhook that are failing in the current streak.</summary>
     private static async Task<int> FailingDeliveriesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string webhookId, DateTimeOffset since, CancellationToken cancellationToken)
     {

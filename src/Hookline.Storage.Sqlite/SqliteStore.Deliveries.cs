@@ -243,6 +243,15 @@ internal sealed partial class SqliteStore
 
         var disableAt = failingSince + batch.DisableAfter;
         var disableNow = disableAt <= batch.Now;
+        var halfway = !disableNow && failingSince + (batch.DisableAfter / 2) <= batch.Now
+            && !await NotifiedAsync(connection, transaction, webhookId, NotificationKind.FailureStreakHalfway, failingSince, cancellationToken);
+        if (previous is not null && !disableNow && !halfway)
+        {
+            // The usual case: a streak already announced goes on, and there is nothing to write. The facts below count
+            // the streak's failing deliveries, a walk of the webhook's whole backlog: only for a notification.
+            return false;
+        }
+
         var excerpt = lastOutcome.ResponseExcerpt is { Length: > 300 } longExcerpt ? longExcerpt[..300] : lastOutcome.ResponseExcerpt;
         var facts = new NotificationFacts(
             url, mode, failingSince, disableAt, disableNow ? batch.Now : null,
@@ -266,7 +275,7 @@ internal sealed partial class SqliteStore
             return true;
         }
 
-        if (failingSince + (batch.DisableAfter / 2) <= batch.Now)
+        if (halfway)
         {
             await NotifyAsync(connection, transaction, webhookId, NotificationKind.FailureStreakHalfway, failingSince, facts, batch.Now, cancellationToken);
         }

@@ -91,6 +91,15 @@ internal sealed partial class SqliteStore : INotificationStore
         await insert.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Whether the webhook already has a notification of this kind for this streak.</summary>
+    private static async Task<bool> NotifiedAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string webhookId, string kind, DateTimeOffset streakKey, CancellationToken cancellationToken)
+    {
+        await using var find = Command(connection, transaction, "SELECT 1 FROM notifications WHERE webhook_id = $w AND kind = $k AND streak_key = $s",
+            ("$w", webhookId), ("$k", kind), ("$s", Ms(streakKey)));
+        return await find.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
     /// <summary>Deliveries of the webhook that are failing in the current streak.</summary>
     private static async Task<int> FailingDeliveriesAsync(SqliteConnection connection, SqliteTransaction transaction, string webhookId, DateTimeOffset since, CancellationToken cancellationToken)
     {
