@@ -14,9 +14,10 @@ namespace Hookline.Storage.Postgres;
 /// them in flight spent two cores switching between the app and as many backends, and single-event
 /// ingestion topped out near 1.3k/s (docs/benchmarks.md). Instead requests queue, and each of
 /// <see cref="GroupWriters"/> writers takes everything queued (up to <see cref="MaxGroupRequests"/> requests or
-/// <see cref="MaxGroupEvents"/> events) into one transaction of four round trips whatever its size: accounts,
-/// idempotency keys, webhooks with their secrets, then the inserts and the commit. Each request keeps its
-/// own answer: an unknown account or a used idempotency key is answered alone and writes nothing. Should the
+/// <see cref="MaxGroupEvents"/> events) into one transaction of three round trips whatever its size: the reads
+/// (accounts, idempotency keys claimed, webhooks with their secrets), the inserts, the commit; a fourth only
+/// when a key was used before. Each request keeps its own answer: an unknown account or a used idempotency key
+/// is answered alone and writes nothing. Should the
 /// group's transaction fail, each request runs again in a transaction of its own, so one bad request
 /// cannot fail the others. A lone request is a group of one: there is a single code path.
 /// </summary>
@@ -177,20 +178,30 @@ internal sealed partial class PostgresStore
         NpgsqlConnection connection, NpgsqlTransaction transaction, CommitEffects effects, IReadOnlyList<IngestBatch> group, CancellationToken cancellationToken)
     {
         var results = new IngestResult?[group.Count];
-        await RejectUnknownAccountsAsync(connection, transaction, group, results, cancellationToken);
-        await ClaimIdempotencyKeysAsync(connection, transaction, group, results, cancellationToken);
-
         var target = group.Count == 1 ? group[0].TestTarget : null;
-        var scopes = new HashSet<(string, string, string)>();
+        var reads = await ReadForGroupAsync(connection, transaction, group, target, cancellationToken);
+        var released = new List<string>();
+        var used = new List<int>();
         for (var i = 0; i < group.Count; i++)
         {
-            if (results[i] is null)
+            var key = group[i].IdempotencyKey;
+            if (group[i].Events.FirstOrDefault(e => !reads.Accounts.Contains(e.AccountId)) is { } unknown)
             {
-                scopes.UnionWith(group[i].Events.Select(e => (e.AccountId, e.Mode, e.Product)));
+                // A batch is all or nothing: it writes nothing, and a key it claimed is free again.
+                results[i] = new IngestResult(IngestStatus.UnknownAccount, [], [], unknown.AccountId);
+                if (key is not null && reads.ClaimedKeys.Contains(key))
+                {
+                    released.Add(key);
+                }
+            }
+            else if (key is not null && !reads.ClaimedKeys.Contains(key))
+            {
+                used.Add(i);
             }
         }
 
-        var (webhooksByScope, secrets) = await MatchWebhooksAsync(connection, transaction, scopes, target, cancellationToken);
+        await AnswerUsedKeysAsync(connection, transaction, group, used, results, cancellationToken);
+        var (webhooksByScope, secrets) = (reads.WebhooksByScope, reads.Secrets);
 
         var events = new List<NewEvent>();
         var deliveries = new DeliveryRows();
@@ -257,7 +268,7 @@ internal sealed partial class PostgresStore
             results[i] = new IngestResult(IngestStatus.Created, ingested, []);
         }
 
-        await InsertAsync(connection, transaction, events, deliveries, remembered, cancellationToken);
+        await InsertAsync(connection, transaction, events, deliveries, remembered, released, cancellationToken);
 
         for (var i = 0; i < group.Count; i++)
         {
@@ -276,64 +287,100 @@ internal sealed partial class PostgresStore
         return [.. results.Select(r => r!)];
     }
 
-    /// <summary>A batch naming an account that does not exist is answered alone and writes nothing (a batch is all or nothing).</summary>
-    private static async Task RejectUnknownAccountsAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<IngestBatch> group, IngestResult?[] results, CancellationToken cancellationToken)
+    /// <summary>
+    /// Everything the group needs to read, in one round trip (three statements in one batch): which of its accounts
+    /// exist; its idempotency keys, claimed by inserting them; and every live webhook of its scopes (account, mode,
+    /// product), oldest first, with the ciphertext of the secret in force.
+    /// </summary>
+    /// <remarks>
+    /// Claiming inserts the key first: a concurrent ingestion with the same key (in another group or process)
+    /// blocks on the primary key until this transaction ends, then finds the committed answer; if this one rolls
+    /// back, the key is free again. The webhooks are read FOR KEY SHARE: a concurrent disable or delete (which takes
+    /// the row FOR UPDATE) waits for this commit and then cancels what it inserted, or commits first and this read
+    /// sees the webhook's new state.
+    /// </remarks>
+    private static async Task<GroupReads> ReadForGroupAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<IngestBatch> group, string? target, CancellationToken cancellationToken)
     {
-        var known = new HashSet<string>(StringComparer.Ordinal);
-        await using (var command = Command(connection, transaction, "SELECT id FROM accounts WHERE id = ANY(@ids)",
-            P("ids", group.SelectMany(b => b.Events).Select(e => e.AccountId).Distinct().ToArray())))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        var reads = new GroupReads();
+        var keyed = group.Where(b => b.IdempotencyKey is not null).ToList();
+        var scopes = group.SelectMany(b => b.Events).Select(e => (e.AccountId, e.Mode, e.Product)).Distinct().ToList();
+
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        batch.BatchCommands.Add(BatchCommand("SELECT id FROM accounts WHERE id = ANY(@ids)",
+            P("ids", group.SelectMany(b => b.Events).Select(e => e.AccountId).Distinct().ToArray())));
+        if (keyed.Count > 0)
         {
+            batch.BatchCommands.Add(BatchCommand("""
+                INSERT INTO idempotency_keys (key, request_hash, response, created_at)
+                SELECT k, h, '', at FROM unnest(@k::text[], @h::bytea[], @at::bigint[]) AS r(k, h, at)
+                ON CONFLICT (key) DO NOTHING
+                RETURNING key
+                """,
+                P("k", keyed.Select(b => b.IdempotencyKey!).ToArray()),
+                P("h", keyed.Select(b => b.RequestHash ?? []).ToArray()),
+                P("at", keyed.Select(b => Ms(b.Events.Count > 0 ? b.Events[0].CreatedAt : DateTimeOffset.UnixEpoch)).ToArray())));
+        }
+
+        if (scopes.Count > 0)
+        {
+            batch.BatchCommands.Add(BatchCommand("""
+                SELECT w.id, w.account_id, w.mode, w.product, w.url, w.events, w.active, w.alert_email, w.secret_id,
+                       w.created_at, w.updated_at, w.disabled_at, w.disabled_reason, w.failing_since, s.ciphertext
+                FROM webhooks w
+                LEFT JOIN webhook_secrets s ON s.id = w.secret_id
+                WHERE (w.account_id, w.mode, w.product) IN (SELECT a, m, p FROM unnest(@a::text[], @m::text[], @p::text[]) AS r(a, m, p))
+                  AND w.deleted_at IS NULL AND (@target::text IS NULL OR w.id = @target)
+                ORDER BY w.created_at, w.id
+                FOR KEY SHARE OF w
+                """,
+                P("a", scopes.Select(s => s.AccountId).ToArray()), P("m", scopes.Select(s => s.Mode).ToArray()),
+                P("p", scopes.Select(s => s.Product).ToArray()), P("target", target)));
+        }
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            reads.Accounts.Add(reader.GetString(0));
+        }
+
+        if (keyed.Count > 0)
+        {
+            await reader.NextResultAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                known.Add(reader.GetString(0));
+                reads.ClaimedKeys.Add(reader.GetString(0));
             }
         }
 
-        for (var i = 0; i < group.Count; i++)
+        if (scopes.Count > 0)
         {
-            if (group[i].Events.FirstOrDefault(e => !known.Contains(e.AccountId)) is { } unknown)
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                results[i] = new IngestResult(IngestStatus.UnknownAccount, [], [], unknown.AccountId);
+                var webhook = ReadWebhook(reader);
+                var scope = (webhook.AccountId, webhook.Mode, webhook.Product);
+                if (!reads.WebhooksByScope.TryGetValue(scope, out var webhooks))
+                {
+                    reads.WebhooksByScope[scope] = webhooks = [];
+                }
+
+                webhooks.Add(webhook);
+                if (!reader.IsDBNull(14))
+                {
+                    reads.Secrets[webhook.Id] = reader.GetFieldValue<byte[]>(14);
+                }
             }
         }
+
+        return reads;
     }
 
-    /// <summary>
-    /// Inserts the keys first: a concurrent ingestion with the same key (in another group or process) blocks on
-    /// the primary key until this transaction ends, then finds the committed answer; if this one rolls back, the
-    /// key is free again. A batch whose key was already used gets the earlier answer, or a conflict when its
-    /// request differs.
-    /// </summary>
-    private static async Task ClaimIdempotencyKeysAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<IngestBatch> group, IngestResult?[] results, CancellationToken cancellationToken)
+    /// <summary>Batches whose key was already used get the earlier answer, or a conflict when their request differs.</summary>
+    private static async Task AnswerUsedKeysAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<IngestBatch> group, List<int> used, IngestResult?[] results,
+        CancellationToken cancellationToken)
     {
-        var keyed = Enumerable.Range(0, group.Count).Where(i => results[i] is null && group[i].IdempotencyKey is not null).ToList();
-        if (keyed.Count == 0)
-        {
-            return;
-        }
-
-        var claimed = new HashSet<string>(StringComparer.Ordinal);
-        await using (var claim = Command(connection, transaction, """
-            INSERT INTO idempotency_keys (key, request_hash, response, created_at)
-            SELECT k, h, '', at FROM unnest(@k::text[], @h::bytea[], @at::bigint[]) AS r(k, h, at)
-            ON CONFLICT (key) DO NOTHING
-            RETURNING key
-            """,
-            P("k", keyed.Select(i => group[i].IdempotencyKey!).ToArray()),
-            P("h", keyed.Select(i => group[i].RequestHash ?? []).ToArray()),
-            P("at", keyed.Select(i => Ms(group[i].Events.Count > 0 ? group[i].Events[0].CreatedAt : DateTimeOffset.UnixEpoch)).ToArray())))
-        await using (var reader = await claim.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                claimed.Add(reader.GetString(0));
-            }
-        }
-
-        var used = keyed.Where(i => !claimed.Contains(group[i].IdempotencyKey!)).ToList();
         if (used.Count == 0)
         {
             return;
@@ -363,58 +410,10 @@ internal sealed partial class PostgresStore
         }
     }
 
-    /// <summary>
-    /// Every live webhook of the scopes (account, mode, product), oldest first, with the ciphertext of the secret
-    /// in force. FOR KEY SHARE: a concurrent disable or delete (which takes the row FOR UPDATE) waits for this
-    /// commit and then cancels what it inserted, or commits first and this read sees the webhook's new state.
-    /// </summary>
-    private static async Task<(Dictionary<(string, string, string), List<Webhook>> ByScope, Dictionary<string, byte[]> Secrets)> MatchWebhooksAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<(string Account, string Mode, string Product)> scopes, string? target,
-        CancellationToken cancellationToken)
-    {
-        var byScope = new Dictionary<(string, string, string), List<Webhook>>();
-        var secrets = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        if (scopes.Count == 0)
-        {
-            return (byScope, secrets);
-        }
-
-        await using var match = Command(connection, transaction, """
-            SELECT w.id, w.account_id, w.mode, w.product, w.url, w.events, w.active, w.alert_email, w.secret_id,
-                   w.created_at, w.updated_at, w.disabled_at, w.disabled_reason, w.failing_since, s.ciphertext
-            FROM webhooks w
-            LEFT JOIN webhook_secrets s ON s.id = w.secret_id
-            WHERE (w.account_id, w.mode, w.product) IN (SELECT a, m, p FROM unnest(@a::text[], @m::text[], @p::text[]) AS r(a, m, p))
-              AND w.deleted_at IS NULL AND (@target::text IS NULL OR w.id = @target)
-            ORDER BY w.created_at, w.id
-            FOR KEY SHARE OF w
-            """,
-            P("a", scopes.Select(s => s.Account).ToArray()), P("m", scopes.Select(s => s.Mode).ToArray()),
-            P("p", scopes.Select(s => s.Product).ToArray()), P("target", target));
-        await using var reader = await match.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var webhook = ReadWebhook(reader);
-            var scope = (webhook.AccountId, webhook.Mode, webhook.Product);
-            if (!byScope.TryGetValue(scope, out var webhooks))
-            {
-                byScope[scope] = webhooks = [];
-            }
-
-            webhooks.Add(webhook);
-            if (!reader.IsDBNull(14))
-            {
-                secrets[webhook.Id] = reader.GetFieldValue<byte[]>(14);
-            }
-        }
-
-        return (byScope, secrets);
-    }
-
-    /// <summary>The group's events, deliveries and idempotent answers in one round trip (one statement each, in one batch).</summary>
+    /// <summary>The group's events, deliveries and idempotent answers (and the release of keys it gave up) in one round trip.</summary>
     private static async Task InsertAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, List<NewEvent> events, DeliveryRows deliveries, List<(string Key, string Response)> remembered,
-        CancellationToken cancellationToken)
+        List<string> released, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection, transaction);
         if (events.Count > 0)
@@ -444,10 +443,26 @@ internal sealed partial class PostgresStore
                 P("k", remembered.Select(r => r.Key).ToArray()), P("r", remembered.Select(r => r.Response).ToArray())));
         }
 
+        if (released.Count > 0)
+        {
+            batch.BatchCommands.Add(BatchCommand("DELETE FROM idempotency_keys WHERE key = ANY(@k)", P("k", released.ToArray())));
+        }
+
         if (batch.BatchCommands.Count > 0)
         {
             await batch.ExecuteNonQueryAsync(cancellationToken);
         }
+    }
+
+    private sealed class GroupReads
+    {
+        public HashSet<string> Accounts { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> ClaimedKeys { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<(string, string, string), List<Webhook>> WebhooksByScope { get; } = [];
+
+        public Dictionary<string, byte[]> Secrets { get; } = new(StringComparer.Ordinal);
     }
 
     private sealed class PendingIngest(IngestBatch batch, CancellationToken cancellationToken)

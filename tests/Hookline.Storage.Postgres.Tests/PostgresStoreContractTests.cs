@@ -141,7 +141,8 @@ public sealed class PostgresStoreContractTests : StoreContractTests
         // Requests that cannot be taken are answered alone, inside the groups: an unknown account, a key used before
         // (same request: the first answer; another request: a conflict), fresh keys.
         var plain = Enumerable.Range(0, 40).Select(_ => new IngestBatch([Event(account.Id)], null, null, null)).ToList();
-        var unknown = Enumerable.Range(0, 10).Select(_ => new IngestBatch([Event(account.Id), Event(Ids.New(Ids.Account))], null, null, null)).ToList();
+        var unknown = Enumerable.Range(0, 10)
+            .Select(i => new IngestBatch([Event(account.Id), Event(Ids.New(Ids.Account))], i % 2 == 0 ? $"freed-{i}" : null, [3], null)).ToList();
         var keyed = Enumerable.Range(0, 10).Select(i => new IngestBatch([Event(account.Id)], $"fresh-{i}", [2], null)).ToList();
         var replay = new IngestBatch([Event(account.Id)], "used-key", [1], null);
         var conflict = new IngestBatch([Event(account.Id)], "used-key", [9], null);
@@ -161,6 +162,12 @@ public sealed class PostgresStoreContractTests : StoreContractTests
         }
 
         Assert.Equal(first.Id, Assert.Single(answers[batches.IndexOf(replay)].Events).Id);
+
+        // A rejected batch's key was claimed with the group's reads and given back: it is free for the retry.
+        foreach (var key in unknown.Select(b => b.IdempotencyKey).OfType<string>())
+        {
+            Assert.Equal(IngestStatus.Created, (await Store.IngestAsync(new IngestBatch([Event(account.Id)], key, [3], null), Ct)).Status);
+        }
 
         // A request that fails inside a group's transaction (an event id that is already stored) takes nobody with it:
         // the group rolls back and each of its requests runs again alone.
