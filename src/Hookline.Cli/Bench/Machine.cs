@@ -4,16 +4,23 @@ using System.Runtime.InteropServices;
 
 namespace Hookline.Cli.Bench;
 
-/// <summary>Where the figures come from. The load average shows how busy the (shared) machine was at the start.</summary>
-internal sealed record Machine(string Cpu, int Cores, double MemoryGb, string Os, string Runtime, string Gc, string LoadAverage, string? PostgresBinaries)
+/// <summary>
+/// Where the figures come from. The load average shows how busy the (shared) machine was at the start. The L3
+/// size matters for memory: the workstation GC sizes its gen0 budget from it (four fifths of it), so a VM that
+/// reports its host's 300 MiB L3 lets the heap grow to some 240 MB between collections unless
+/// <c>DOTNET_GCgen0size</c> says otherwise (docs/benchmarks.md).
+/// </summary>
+internal sealed record Machine(string Cpu, string L3Cache, int Cores, double MemoryGb, string Os, string Runtime, string Gc, string LoadAverage, string? PostgresBinaries)
 {
     public static Machine Describe() => new(
         CpuModel(),
+        Read("/sys/devices/system/cpu/cpu0/cache/index3/size") ?? "unknown",
         Environment.ProcessorCount,
         Math.Round(MemTotalKb() / 1024.0 / 1024.0, 1),
         RuntimeInformation.OSDescription,
         RuntimeInformation.FrameworkDescription,
-        GCSettings.IsServerGC ? "server" : "workstation" + (GCSettings.LatencyMode == GCLatencyMode.Batch ? "" : ", concurrent"),
+        (GCSettings.IsServerGC ? "server" : "workstation" + (GCSettings.LatencyMode == GCLatencyMode.Batch ? "" : ", concurrent"))
+            + (Environment.GetEnvironmentVariable("DOTNET_GCgen0size") is { } gen0 ? $", DOTNET_GCgen0size={gen0}" : ""),
         Read("/proc/loadavg") is { } load ? string.Join(' ', load.Split(' ').Take(3)) : "unknown",
         PostgresCluster.BinDirectory());
 
