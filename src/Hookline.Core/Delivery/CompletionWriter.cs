@@ -20,8 +20,16 @@ internal sealed partial class CompletionWriter(
     private readonly Channel<Completion> _pending = Channel.CreateUnbounded<Completion>(new UnboundedChannelOptions { SingleReader = true });
     private long _written;
     private long _discarded;
+    private long _unwritten;
 
     public long Written => Interlocked.Read(ref _written);
+
+    /// <summary>
+    /// Results handed over and not yet committed. The dispatcher counts them as work it holds: when the store
+    /// writes results more slowly than attempts finish, leasing waits for the writer instead of the queue growing
+    /// without bound (and every unwritten result is a delivery sent again should this process die).
+    /// </summary>
+    public long Unwritten => Interlocked.Read(ref _unwritten);
 
     public long Discarded => Interlocked.Read(ref _discarded);
 
@@ -31,7 +39,11 @@ internal sealed partial class CompletionWriter(
     /// <summary>Raised after each written batch (the notification sender wakes on it).</summary>
     public event Action? BatchWritten;
 
-    public void Add(Completion completion) => _pending.Writer.TryWrite(completion);
+    public void Add(Completion completion)
+    {
+        Interlocked.Increment(ref _unwritten);
+        _pending.Writer.TryWrite(completion);
+    }
 
     public void Complete() => _pending.Writer.TryComplete();
 
@@ -65,6 +77,7 @@ internal sealed partial class CompletionWriter(
             try
             {
                 var report = await store.CompleteAsync(new CompletionBatch(batch, time.GetUtcNow(), options.Value.DisableAfter), CancellationToken.None);
+                Interlocked.Add(ref _unwritten, -batch.Count);
                 Interlocked.Add(ref _written, report.Applied);
                 if (report.Discarded > 0)
                 {

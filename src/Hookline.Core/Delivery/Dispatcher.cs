@@ -32,6 +32,9 @@ internal sealed partial class Dispatcher : BackgroundService
 
     /// <summary>The last lease round stopped at a per-webhook share or at the room it had: more is due right now.</summary>
     private volatile bool _heldBack;
+
+    /// <summary>A lease round or grant found no room; the next written batch of results wakes the poll loop.</summary>
+    private volatile bool _starved;
     private long _leaseRounds;
 
     public Dispatcher(
@@ -56,6 +59,7 @@ internal sealed partial class Dispatcher : BackgroundService
         _logger = logger;
         _lanes = new DeliveryLanes(_options.MaxConcurrency, _options.MaxConcurrencyPerWebhook, _options.LeaseBatchSize, time, RunAttemptAsync);
         _lanes.LaneUnsaturated += Wake;
+        _writer.BatchWritten += OnResultsWritten;
         // Hold at most two rounds of work: enough to keep every slot busy, few enough that nothing held
         // waits long enough for its lease to run out.
         _holdLimit = _options.MaxConcurrency * 2;
@@ -89,7 +93,31 @@ internal sealed partial class Dispatcher : BackgroundService
         return new LeaseGrant(Owner, _time.GetUtcNow() + _options.LeaseDuration, room, share.PerWebhook, share.Excluded);
     }
 
-    private int Room() => Math.Min(_holdLimit - _lanes.Runnable, _options.LeaseBatchSize);
+    /// <summary>
+    /// How many more deliveries this worker may take: what it holds counts the attempts waiting or running and the
+    /// results not yet written, so a store that records results more slowly than attempts finish slows leasing
+    /// down to its pace (<see cref="CompletionWriter.Unwritten"/>).
+    /// </summary>
+    private int Room()
+    {
+        var room = (int)Math.Min(_holdLimit - _lanes.Runnable - _writer.Unwritten, _options.LeaseBatchSize);
+        if (room <= 0)
+        {
+            _starved = true;
+        }
+
+        return room;
+    }
+
+    /// <summary>A written batch of results may have made the room a lease round or an ingestion grant found missing.</summary>
+    private void OnResultsWritten()
+    {
+        if (_starved)
+        {
+            _starved = false;
+            Wake();
+        }
+    }
 
     public void Accept(IReadOnlyList<LeasedDelivery> deliveries)
     {
