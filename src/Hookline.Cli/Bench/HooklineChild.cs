@@ -27,6 +27,8 @@ internal sealed class HooklineChild : IHookline
 
     public long? Recorded => null;
 
+    public string? Results => null;
+
     public int ProcessId => _process.Id;
 
     public bool HasExited => _process.HasExited;

@@ -15,6 +15,9 @@ internal interface IHookline : IAsyncDisposable
 
     /// <summary>Attempt results committed to the store so far, when the bench can see them cheaply (in process).</summary>
     long? Recorded { get; }
+
+    /// <summary>Where the results stand (recorded, waiting to be written, discarded as stale), for a drain that timed out.</summary>
+    string? Results { get; }
 }
 
 /// <summary>Settings every Hookline under test gets, on top of its store's.</summary>
@@ -56,6 +59,8 @@ internal sealed class HooklineInProcess : IHookline
     public Uri BaseAddress { get; }
 
     public long? Recorded => _writer.Written;
+
+    public string Results => $"recorded {_writer.Written:N0}, waiting to be written {_writer.Unwritten:N0}, discarded as stale {_writer.Discarded:N0}";
 
     public static async Task<HooklineInProcess> StartAsync(StoreInstance store, BenchOptions options, IReadOnlyDictionary<string, string>? extra = null)
     {

@@ -83,7 +83,8 @@ internal static class SteadyRun
             await Task.Delay(20);
         }
 
-        await output.WriteLineAsync($"    {plan.Label}: {expected - received():N0} accepted deliveries still missing after {limit.TotalSeconds:0} s");
+        await output.WriteLineAsync($"    {plan.Label}: after {limit.TotalSeconds:0} s, {expected - received():N0} accepted deliveries still missing"
+            + (plan.Hookline.Results is { } results ? $"; of {ledger.Deliveries:N0} results Hookline has {results}" : ""));
         return Math.Round(Ticks.SinceSeconds(started), 2);
     }
 }
