@@ -138,6 +138,29 @@ public sealed class SqliteStoreContractTests : StoreContractTests
         {
             Assert.Null(await Store.GetEventAsync(evt.AccountId, Modes.Test, evt.Id, Ct));
         }
+
+        // A write that SQLite itself refuses (an event id already stored: the primary key) fails alone too, with
+        // SQLite's error, and the writer goes on with a fresh connection and freshly compiled statements.
+        var last = Enumerable.Range(0, 30).Select(_ => Event(account.Id)).ToList();
+        var duplicate = good[0] with { };
+        var outcomes = await Task.WhenAll(last.Prepend(duplicate).Select(e => Task.Run(async () =>
+        {
+            try
+            {
+                return (await Store.IngestAsync(new IngestBatch([e], null, null, null), Ct)).Status.ToString();
+            }
+            catch (SqliteException failure)
+            {
+                return $"sqlite {failure.SqliteErrorCode}";
+            }
+        })));
+
+        Assert.Equal("sqlite 19", outcomes[0]); // SQLITE_CONSTRAINT
+        Assert.All(outcomes.Skip(1), o => Assert.Equal(nameof(IngestStatus.Created), o));
+        foreach (var evt in last)
+        {
+            Assert.NotNull(await Store.GetEventAsync(account.Id, Modes.Test, evt.Id, Ct));
+        }
     }
 
     private Task<IHooklineStore> OpenAsync() => OpenAsync(DatabasePath);
