@@ -17,9 +17,8 @@ namespace Hookline.Storage.Postgres;
 /// <see cref="MaxGroupEvents"/> events) into one transaction of three round trips whatever its size: the reads
 /// (accounts, idempotency keys claimed, webhooks with their secrets), the inserts, the commit; a fourth only
 /// when a key was used before. Each request keeps its own answer: an unknown account or a used idempotency key
-/// is answered alone and writes nothing. Should the
-/// group's transaction fail, each request runs again in a transaction of its own, so one bad request
-/// cannot fail the others. A lone request is a group of one: there is a single code path.
+/// is answered alone and writes nothing. Should the group's transaction fail, each request runs again in a
+/// transaction of its own, so one bad request cannot fail the others. A lone request is a group of one: there is a single code path.
 /// </summary>
 internal sealed partial class PostgresStore
 {
@@ -70,7 +69,6 @@ internal sealed partial class PostgresStore
     private async Task GroupLoopAsync()
     {
         var reader = _ingests.Reader;
-        var running = new List<Task>();
         while (await reader.WaitToReadAsync())
         {
             await _groupSlots.WaitAsync();
@@ -81,8 +79,7 @@ internal sealed partial class PostgresStore
                 continue;
             }
 
-            running.RemoveAll(t => t.IsCompleted);
-            running.Add(Task.Run(async () =>
+            _ = Task.Run(async () =>
             {
                 try
                 {
@@ -92,10 +89,14 @@ internal sealed partial class PostgresStore
                 {
                     _groupSlots.Release();
                 }
-            }));
+            });
         }
 
-        await Task.WhenAll(running);
+        // Every slot back means every group has finished (RunGroupAsync answers its requests and never throws).
+        for (var i = 0; i < GroupWriters; i++)
+        {
+            await _groupSlots.WaitAsync();
+        }
     }
 
     /// <summary>
@@ -201,7 +202,6 @@ internal sealed partial class PostgresStore
         }
 
         await AnswerUsedKeysAsync(connection, transaction, group, used, results, cancellationToken);
-        var (webhooksByScope, secrets) = (reads.WebhooksByScope, reads.Secrets);
 
         var events = new List<NewEvent>();
         var deliveries = new DeliveryRows();
@@ -215,20 +215,20 @@ internal sealed partial class PostgresStore
                 continue;
             }
 
-            if (batch.TestTarget is not null && batch.Events.Any(e => webhooksByScope.GetValueOrDefault((e.AccountId, e.Mode, e.Product)) is null))
+            if (batch.TestTarget is not null && batch.Events.Any(e => reads.WebhooksByScope.GetValueOrDefault((e.AccountId, e.Mode, e.Product)) is null))
             {
                 results[i] = new IngestResult(IngestStatus.UnknownWebhook, [], []);
                 continue;
             }
 
-            var trigger = batch.TestTarget is null ? AttemptTrigger.Initial : AttemptTrigger.Test;
+            var trigger = Trigger(batch);
             var leasedPerWebhook = new Dictionary<string, int>();
             var leased = leasedByBatch[i] = [];
             var ingested = new List<IngestedEvent>(batch.Events.Count);
             foreach (var evt in batch.Events)
             {
                 int pending = 0, skipped = 0;
-                foreach (var webhook in webhooksByScope.GetValueOrDefault((evt.AccountId, evt.Mode, evt.Product)) ?? [])
+                foreach (var webhook in reads.WebhooksByScope.GetValueOrDefault((evt.AccountId, evt.Mode, evt.Product)) ?? [])
                 {
                     if (batch.TestTarget is null && !webhook.Subscribes(evt.Name))
                     {
@@ -274,11 +274,10 @@ internal sealed partial class PostgresStore
         {
             if (leasedByBatch[i] is { Count: > 0 } leased)
             {
-                var trigger = group[i].TestTarget is null ? AttemptTrigger.Initial : AttemptTrigger.Test;
                 results[i] = results[i]! with
                 {
                     Leased = [.. leased.Select(l => new LeasedDelivery(l.DeliveryId, l.Event.Id, l.Webhook.Id, l.Event.AccountId, l.Webhook.Url,
-                        l.Event.Body, l.Event.CreatedAt, l.Event.DeliveryDeadline, secrets.GetValueOrDefault(l.Webhook.Id), 0, trigger, 1,
+                        l.Event.Body, l.Event.CreatedAt, l.Event.DeliveryDeadline, reads.Secrets.GetValueOrDefault(l.Webhook.Id), 0, Trigger(group[i]), 1,
                         group[i].Lease!.ExpiresAt))],
                 };
             }
@@ -286,6 +285,9 @@ internal sealed partial class PostgresStore
 
         return [.. results.Select(r => r!)];
     }
+
+    /// <summary>A test fire's deliveries are attempted with the trigger <c>test</c>, everything else's with <c>initial</c>.</summary>
+    private static string Trigger(IngestBatch batch) => batch.TestTarget is null ? AttemptTrigger.Initial : AttemptTrigger.Test;
 
     /// <summary>
     /// Everything the group needs to read, in one round trip (three statements in one batch): which of its accounts
