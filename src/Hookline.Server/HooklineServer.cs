@@ -9,6 +9,7 @@ using Hookline.Server.Events;
 using Hookline.Server.Health;
 using Hookline.Server.Notifications;
 using Hookline.Core.Notifications;
+using Hookline.Core.Observability;
 using Hookline.Core.Storage;
 using Hookline.Server.Hosting;
 using Hookline.Server.Sandbox;
@@ -92,6 +93,8 @@ public static class HooklineServer
 
         services.AddHooklineStorage(configuration);
 
+        services.AddSingleton<HooklineMetrics>();
+        services.AddSingleton<PrometheusExporter>();
         services.AddSingleton<UrlPolicy>();
         services.AddSingleton<RetrySchedule>();
         services.AddSingleton<WebhookSender>();

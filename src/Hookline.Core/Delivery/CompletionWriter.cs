@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Threading.Channels;
+using Hookline.Core.Observability;
 using Hookline.Core.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -14,6 +16,7 @@ internal sealed partial class CompletionWriter(
     IDeliveryStore store,
     IOptions<DeliveryOptions> options,
     TimeProvider time,
+    HooklineMetrics metrics,
     ILogger<CompletionWriter> logger)
 {
     private const int MaxBatch = 1024;
@@ -76,7 +79,9 @@ internal sealed partial class CompletionWriter(
         {
             try
             {
+                var started = Stopwatch.GetTimestamp();
                 var report = await store.CompleteAsync(new CompletionBatch(batch, time.GetUtcNow(), options.Value.DisableAfter), CancellationToken.None);
+                metrics.ResultsWritten(started, report.DisabledWebhooks.Count);
                 Interlocked.Add(ref _unwritten, -batch.Count);
                 Interlocked.Add(ref _written, report.Applied);
                 if (report.Discarded > 0)

@@ -6,6 +6,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
+using Hookline.Core.Observability;
+
 namespace Hookline.Core.Delivery;
 
 /// <summary>
@@ -36,6 +38,7 @@ internal sealed partial class Dispatcher : BackgroundService
     /// <summary>A lease round or grant found no room; the next written batch of results wakes the poll loop.</summary>
     private volatile bool _starved;
     private long _leaseRounds;
+    private readonly HooklineMetrics _metrics;
 
     public Dispatcher(
         IDeliveryStore store,
@@ -46,6 +49,7 @@ internal sealed partial class Dispatcher : BackgroundService
         IWorkSignal signal,
         IOptions<DeliveryOptions> options,
         TimeProvider time,
+        HooklineMetrics metrics,
         ILogger<Dispatcher> logger)
     {
         _store = store;
@@ -64,6 +68,10 @@ internal sealed partial class Dispatcher : BackgroundService
         // waits long enough for its lease to run out.
         _holdLimit = _options.MaxConcurrency * 2;
         Owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Ids.RandomString(6)}";
+        _metrics = metrics;
+        metrics.Meter.CreateObservableGauge("hookline.dispatcher.held", () => Held, "{delivery}", "Deliveries this worker holds: waiting for a slot, in flight, or done with the result not yet written.");
+        metrics.Meter.CreateObservableGauge("hookline.dispatcher.in_flight", () => _lanes.InFlight, "{attempt}", "Attempts in flight right now.");
+        metrics.Meter.CreateObservableCounter("hookline.dispatcher.lease_rounds", () => LeaseRounds, "{round}", "Lease queries completed since start.");
     }
 
     /// <summary>This worker's name in lease columns.</summary>
@@ -235,6 +243,7 @@ internal sealed partial class Dispatcher : BackgroundService
 
             var secret = delivery.SecretCiphertext is null ? null : _secrets.Unprotect(delivery.SecretCiphertext, delivery.AccountId, delivery.WebhookId);
             var outcome = await _sender.SendAsync(new OutgoingRequest(delivery.Url, delivery.EventId, delivery.Body, secret), CancellationToken.None);
+            _metrics.Attempted(outcome);
             var next = _schedule.Next(attemptNumber, outcome, _time.GetUtcNow(), delivery.Deadline);
             _writer.Add(new Completion(delivery.Id, delivery.WebhookId, delivery.LeaseToken, attemptNumber, delivery.Trigger, now, outcome, next));
             if (_heldBack || (next is { } due && due - _time.GetUtcNow() < _options.PollInterval))

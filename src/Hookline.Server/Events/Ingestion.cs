@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Hookline.Core;
 using Hookline.Core.Delivery;
 using Hookline.Core.Events;
+using Hookline.Core.Observability;
 using Hookline.Core.Storage;
 using Hookline.Server.Api;
 using Hookline.Server.Hosting;
@@ -15,13 +17,15 @@ namespace Hookline.Server.Events;
 /// Turns validated requests into committed events. The 2xx goes out only after the store's commit; the
 /// deliveries it created are then handed to this process's dispatcher, already leased to it.
 /// </summary>
-internal sealed class Ingestion(IEventStore store, Dispatcher dispatcher, RetrySchedule schedule, TimeProvider time, IOptions<LimitsOptions> limits)
+internal sealed class Ingestion(IEventStore store, Dispatcher dispatcher, RetrySchedule schedule, TimeProvider time, IOptions<LimitsOptions> limits, HooklineMetrics metrics)
 {
     private static readonly string[] EventFields = ["account_id", "mode", "event", "payload"];
 
     public async Task<IngestResult> IngestAsync(IReadOnlyList<NewEvent> events, string? idempotencyKey, byte[] requestHash, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         var result = await store.IngestAsync(new IngestBatch(events, idempotencyKey, idempotencyKey is null ? null : requestHash, dispatcher.GrantForIngestion()), cancellationToken);
+        metrics.Ingested(result.Status == IngestStatus.Created ? result.Events.Count : 0, started);
         dispatcher.Accept(result.Leased);
         return result;
     }

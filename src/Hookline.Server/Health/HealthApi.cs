@@ -2,6 +2,7 @@ using Hookline.Core.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Hookline.Server.Health;
 
@@ -12,6 +13,9 @@ internal static class HealthApi
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", async (IHooklineStore store, CancellationToken cancellationToken)
             => await store.PingAsync(cancellationToken) ? Results.Text("ready\n") : Results.Text("storage unreachable\n", statusCode: 503));
+        // Resolved now, not at the first scrape, so the counts start with the process.
+        var exporter = app.ServiceProvider.GetRequiredService<PrometheusExporter>();
+        app.MapGet("/metrics", () => Results.Text(exporter.Render(), PrometheusExporter.ContentType));
         return app;
     }
 }

@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Hookline.Core.Delivery;
+
+namespace Hookline.Core.Observability;
+
+/// <summary>
+/// Hookline's instruments, on a meter of this instance's own so that two hosts in one process (tests, the
+/// bench) never count each other's work. <c>/metrics</c> renders them in Prometheus text format
+/// (PrometheusExporter in Hookline.Server); any OpenTelemetry listener can subscribe to the meter by name too.
+/// Tags are bounded sets (an attempt's outcome), never ids, so a series per merchant cannot appear.
+/// </summary>
+internal sealed class HooklineMetrics : IDisposable
+{
+    public const string MeterName = "Hookline";
+
+    private readonly Counter<long> _eventsIngested;
+    private readonly Histogram<double> _ingestCommit;
+    private readonly Counter<long> _attempts;
+    private readonly Histogram<double> _attemptDuration;
+    private readonly Histogram<double> _resultsWrite;
+    private readonly Counter<long> _webhooksDisabled;
+
+    public HooklineMetrics()
+    {
+        Meter = new Meter(MeterName);
+        _eventsIngested = Meter.CreateCounter<long>("hookline.events.ingested", "{event}", "Events committed by ingestion (test fires and replays not included).");
+        _ingestCommit = Meter.CreateHistogram<double>("hookline.ingest.commit.duration", "s", "Time the store took to commit one ingestion request (for a 201, the durable write it waits for).");
+        _attempts = Meter.CreateCounter<long>("hookline.delivery.attempts", "{attempt}", "Delivery attempts by outcome: success, or the error (http_status, timeout, connection_refused, ...).");
+        _attemptDuration = Meter.CreateHistogram<double>("hookline.delivery.attempt.duration", "s", "Time from connecting to the receiver to its answer, or to the failure.");
+        _resultsWrite = Meter.CreateHistogram<double>("hookline.results.write.duration", "s", "Time the store took to record one batch of attempt results.");
+        _webhooksDisabled = Meter.CreateCounter<long>("hookline.webhooks.disabled", "{webhook}", "Webhooks disabled after failing for the whole retry window.");
+    }
+
+    public Meter Meter { get; }
+
+    public void Ingested(int events, long startTimestamp)
+    {
+        _ingestCommit.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
+        if (events > 0)
+        {
+            _eventsIngested.Add(events);
+        }
+    }
+
+    public void Attempted(AttemptOutcome outcome)
+    {
+        _attempts.Add(1, new KeyValuePair<string, object?>("outcome", outcome.Succeeded ? "success" : outcome.Error.ToWire()));
+        _attemptDuration.Record(outcome.Duration.TotalSeconds);
+    }
+
+    public void ResultsWritten(long startTimestamp, int webhooksDisabled)
+    {
+        _resultsWrite.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
+        if (webhooksDisabled > 0)
+        {
+            _webhooksDisabled.Add(webhooksDisabled);
+        }
+    }
+
+    public void Dispose() => Meter.Dispose();
+}
