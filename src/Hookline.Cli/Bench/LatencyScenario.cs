@@ -4,7 +4,8 @@ namespace Hookline.Cli.Bench;
 
 /// <summary>
 /// S2: one event per request at each fixed rate, one webhook. Ingestion ack latency (due → 201) and
-/// ingest→received latency (due → the sink has it), both from the request's due time.
+/// ingest→received latency (due → the sink has it), both from the request's due time; and from Hookline's
+/// <c>/metrics</c>, how many of the store's commits were slow (<see cref="CommitLatency"/>).
 /// </summary>
 internal static class LatencyScenario
 {
@@ -46,9 +47,10 @@ internal static class LatencyScenario
             }
 
             var account = DeliveryAccount.Of(ledger, sink.Arrivals(), _ => true, 1);
+            var commits = await CommitLatency.ReadAsync(hookline.BaseAddress);
             return new LatencyResult(
                 rate, Math.Round(seconds, 2), Math.Round(ledger.Events / context.Options.Duration.TotalSeconds, 1), ledger.Events, load.Skipped,
-                ledger.Refused + ledger.Ambiguous, acks.Summary(), account.EndToEnd, account.Lost, account.Duplicates);
+                ledger.Refused + ledger.Ambiguous, acks.Summary(), account.EndToEnd, account.Lost, account.Duplicates, commits);
         }
     }
 }
