@@ -145,7 +145,9 @@ internal sealed partial class SqliteStore
             }
 
             writing = false;
+            var committing = System.Diagnostics.Stopwatch.GetTimestamp();
             await transaction.CommitAsync(CancellationToken.None);
+            _metrics?.SqliteCommitted(committing);
             Interlocked.Increment(ref _commits);
         }
         catch (Exception e)

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Hookline.Core.Observability;
 using Hookline.Core.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -13,6 +14,7 @@ namespace Hookline.Storage.Sqlite;
 internal sealed partial class SqliteStore : IHooklineStore, IAsyncDisposable
 {
     private readonly string _connectionString;
+    private readonly HooklineMetrics? _metrics;
     private int _disposed;
 
     public SqliteStore(SqliteOptions options)
@@ -23,6 +25,7 @@ internal sealed partial class SqliteStore : IHooklineStore, IAsyncDisposable
             Directory.CreateDirectory(directory);
         }
 
+        _metrics = options.Metrics;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = options.DatabasePath,

@@ -42,6 +42,7 @@ public sealed class BenchSmokeTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(50, s2.GetProperty("rate").GetInt32());
         // Read from Hookline's /metrics: one ingestion commit per accepted event (one event per request).
         Assert.Equal(s2.GetProperty("events").GetInt64(), s2.GetProperty("store_commits").GetProperty("commits").GetInt64());
+        Assert.True(s2.GetProperty("sqlite_commits").GetProperty("commits").GetInt64() > 0);
         Assert.Equal(3, Assert.Single(store.GetProperty("s3").EnumerateArray()).GetProperty("webhooks").GetInt32());
         Assert.True(store.GetProperty("s4").GetProperty("healthy_deliveries_per_second").GetDouble() > 0);
         Assert.True(store.GetProperty("s5").GetProperty("deliveries").GetInt64() >= 300);

@@ -56,7 +56,7 @@ internal sealed record ThroughputResult(
 /// <summary>S2: one event per request at a fixed rate; latencies count from each request's due time.</summary>
 internal sealed record LatencyResult(
     int Rate, double Seconds, double AchievedPerSecond, long Events, long Skipped, long Failed, Percentiles Ack, Percentiles EndToEnd, long Lost, long Duplicates,
-    CommitLatency? StoreCommits = null);
+    CommitLatency? StoreCommits = null, CommitLatency? SqliteCommits = null);
 
 /// <summary>S3: one event, <see cref="Webhooks"/> subscribed webhooks.</summary>
 internal sealed record FanOutResult(

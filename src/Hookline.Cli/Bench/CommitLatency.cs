@@ -3,21 +3,25 @@ using System.Globalization;
 namespace Hookline.Cli.Bench;
 
 /// <summary>
-/// How the store's ingestion commits went, read from Hookline's own <c>/metrics</c> histogram
-/// (<c>hookline_ingest_commit_duration_seconds</c>): how many took over 5 ms and over 50 ms, and the bucket
-/// the slowest fell in. Set beside S2's ack latency it tells a slow disk (the commit itself stalled: fsync)
-/// from queueing elsewhere (commits fast, acks slow).
+/// How a duration histogram of Hookline's own <c>/metrics</c> went: how many took over 5 ms and over 50 ms,
+/// and the bucket the slowest fell in. S2 reads two: the store's ingestion commits (what a 201 waits for) and,
+/// on SQLite, the commits themselves (WAL append and fsync). Set beside the ack latency they tell a slow disk
+/// (the fsync stalled) from queueing in the store's writer (commits fast, ingestions slow) and from
+/// queueing before the store (both fast, acks slow).
 /// </summary>
 internal sealed record CommitLatency(long Commits, long Over5Ms, long Over50Ms, string SlowestBucket)
 {
-    private const string Series = "hookline_ingest_commit_duration_seconds_bucket{le=\"";
+    public const string Ingestion = "hookline_ingest_commit_duration_seconds";
 
-    public static async Task<CommitLatency?> ReadAsync(Uri hookline)
+    /// <summary>SQLite's own commits (WAL append and fsync), ingestion and results alike; absent on PostgreSQL.</summary>
+    public const string SqliteCommits = "hookline_sqlite_commit_duration_seconds";
+
+    public static async Task<string?> ScrapeAsync(Uri hookline)
     {
         try
         {
             using var http = new HttpClient { BaseAddress = hookline, Timeout = TimeSpan.FromSeconds(10) };
-            return Parse(await http.GetStringAsync("/metrics"));
+            return await http.GetStringAsync("/metrics");
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
@@ -25,16 +29,22 @@ internal sealed record CommitLatency(long Commits, long Over5Ms, long Over50Ms, 
         }
     }
 
-    /// <summary>Cumulative buckets to the three figures; null when the histogram is absent.</summary>
-    public static CommitLatency? Parse(string metrics)
+    /// <summary>Cumulative buckets of <paramref name="histogram"/> to the three figures; null when it is absent.</summary>
+    public static CommitLatency? Parse(string? metrics, string histogram)
     {
+        if (metrics is null)
+        {
+            return null;
+        }
+
+        var series = histogram + "_bucket{le=\"";
         var buckets = new List<(string Bound, long Count)>();
         foreach (var line in metrics.Split('\n'))
         {
-            if (line.StartsWith(Series, StringComparison.Ordinal))
+            if (line.StartsWith(series, StringComparison.Ordinal))
             {
-                var end = line.IndexOf('"', Series.Length);
-                buckets.Add((line[Series.Length..end], long.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)));
+                var end = line.IndexOf('"', series.Length);
+                buckets.Add((line[series.Length..end], long.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)));
             }
         }
 

@@ -47,10 +47,11 @@ internal static class LatencyScenario
             }
 
             var account = DeliveryAccount.Of(ledger, sink.Arrivals(), _ => true, 1);
-            var commits = await CommitLatency.ReadAsync(hookline.BaseAddress);
+            var metrics = await CommitLatency.ScrapeAsync(hookline.BaseAddress);
             return new LatencyResult(
                 rate, Math.Round(seconds, 2), Math.Round(ledger.Events / context.Options.Duration.TotalSeconds, 1), ledger.Events, load.Skipped,
-                ledger.Refused + ledger.Ambiguous, acks.Summary(), account.EndToEnd, account.Lost, account.Duplicates, commits);
+                ledger.Refused + ledger.Ambiguous, acks.Summary(), account.EndToEnd, account.Lost, account.Duplicates,
+                CommitLatency.Parse(metrics, CommitLatency.Ingestion), CommitLatency.Parse(metrics, CommitLatency.SqliteCommits));
         }
     }
 }

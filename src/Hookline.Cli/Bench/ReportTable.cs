@@ -59,7 +59,8 @@ internal static class ReportTable
             yield return ($"S2 {rate}/s", "achieved events/s", s => At(s) is { } r ? N(r.AchievedPerSecond) : null);
             yield return ($"S2 {rate}/s", "ack p50/p99/max ms", s => At(s) is { } r ? Triple(r.Ack) : null);
             yield return ($"S2 {rate}/s", "ingest→received p50/p99/max ms", s => At(s) is { } r ? Triple(r.EndToEnd) : null);
-            yield return ($"S2 {rate}/s", "store commits > 5 / > 50 ms", s => At(s)?.StoreCommits?.ToString());
+            yield return ($"S2 {rate}/s", "ingestion commits > 5 / > 50 ms", s => At(s)?.StoreCommits?.ToString());
+            yield return ($"S2 {rate}/s", "SQLite commits (fsync) > 5 / > 50 ms", s => At(s)?.SqliteCommits?.ToString());
         }
 
         foreach (var webhooks in stores.SelectMany(s => s.S3 ?? []).Select(r => r.Webhooks).Distinct())

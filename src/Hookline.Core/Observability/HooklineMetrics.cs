@@ -20,6 +20,7 @@ internal sealed class HooklineMetrics : IDisposable
     private readonly Histogram<double> _attemptDuration;
     private readonly Histogram<double> _resultsWrite;
     private readonly Counter<long> _webhooksDisabled;
+    private readonly Histogram<double> _sqliteCommit;
 
     public HooklineMetrics()
     {
@@ -29,6 +30,7 @@ internal sealed class HooklineMetrics : IDisposable
         _attempts = Meter.CreateCounter<long>("hookline.delivery.attempts", "{attempt}", "Delivery attempts by outcome: success, or the error (http_status, timeout, connection_refused, ...).");
         _attemptDuration = Meter.CreateHistogram<double>("hookline.delivery.attempt.duration", "s", "Time from connecting to the receiver to its answer, or to the failure.");
         _resultsWrite = Meter.CreateHistogram<double>("hookline.results.write.duration", "s", "Time the store took to record one batch of attempt results.");
+        _sqliteCommit = Meter.CreateHistogram<double>("hookline.sqlite.commit.duration", "s", "Time SQLite took to commit one group of writes: the WAL append and its fsync, the disk's share of every write.");
         _webhooksDisabled = Meter.CreateCounter<long>("hookline.webhooks.disabled", "{webhook}", "Webhooks disabled after failing for the whole retry window.");
     }
 
@@ -57,6 +59,8 @@ internal sealed class HooklineMetrics : IDisposable
             _webhooksDisabled.Add(webhooksDisabled);
         }
     }
+
+    public void SqliteCommitted(long startTimestamp) => _sqliteCommit.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
 
     public void Dispose() => Meter.Dispose();
 }

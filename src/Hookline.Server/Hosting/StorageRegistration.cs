@@ -1,4 +1,5 @@
 using Hookline.Core.Delivery;
+using Hookline.Core.Observability;
 using Hookline.Core.Storage;
 using Hookline.Storage.Postgres;
 using Hookline.Storage.Sqlite;
@@ -17,7 +18,11 @@ internal static class StorageRegistration
         switch (provider.ToLowerInvariant())
         {
             case "sqlite":
-                services.AddSingleton<IHooklineStore>(sp => new SqliteStore(new SqliteOptions { DatabasePath = Path.Combine(sp.GetRequiredService<DataDirectory>().Path, "hookline.db") }));
+                services.AddSingleton<IHooklineStore>(sp => new SqliteStore(new SqliteOptions
+                {
+                    DatabasePath = Path.Combine(sp.GetRequiredService<DataDirectory>().Path, "hookline.db"),
+                    Metrics = sp.GetRequiredService<HooklineMetrics>(),
+                }));
                 services.AddSingleton<IWorkSignal>(NoWorkSignal.Instance);
                 break;
             case "postgres":

@@ -68,6 +68,8 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.Equal(3, Value(text, "hookline_ingest_commit_duration_seconds_bucket{le=\"+Inf\"}"));
         Assert.Equal(3, Value(text, "hookline_delivery_attempt_duration_seconds_count"));
         Assert.True(Value(text, "hookline_ingest_commit_duration_seconds_sum") > 0);
+        // SQLite's own commits: at least the three ingestions and one batch of results (groups may share one).
+        Assert.True(Value(text, "hookline_sqlite_commit_duration_seconds_count") >= 2);
         Assert.True(Value(text, "hookline_dispatcher_lease_rounds_total") >= 1);
         Assert.Equal(0, Value(text, "hookline_dispatcher_in_flight"));
         Assert.DoesNotContain("\nhookline_delivery_attempts_total ", text, StringComparison.Ordinal); // no unlabelled zero beside the labelled series
