@@ -1,12 +1,11 @@
 using System.Threading.Channels;
 using Hookline.Core.Events;
+using Hookline.Core.Observability;
 using Hookline.Core.Secrets;
 using Hookline.Core.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-
-using Hookline.Core.Observability;
 
 namespace Hookline.Core.Delivery;
 
