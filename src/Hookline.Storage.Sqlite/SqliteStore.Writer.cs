@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 
@@ -145,7 +146,7 @@ internal sealed partial class SqliteStore
             }
 
             writing = false;
-            var committing = System.Diagnostics.Stopwatch.GetTimestamp();
+            var committing = Stopwatch.GetTimestamp();
             await transaction.CommitAsync(CancellationToken.None);
             _metrics?.SqliteCommitted(committing);
             Interlocked.Increment(ref _commits);
