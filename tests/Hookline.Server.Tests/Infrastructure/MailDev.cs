@@ -103,18 +103,29 @@ internal sealed class MailDev : IAsyncDisposable
         _web.Dispose();
     }
 
+    /// <summary>
+    /// Installs maildev once per machine. Test projects run in parallel processes, so the lock is a file lock
+    /// (on Linux .NET backs <see cref="FileShare.None"/> with flock), and the marker is written only after npm
+    /// finished: npm creates maildev's files before it is done, and another process starting it then fails.
+    /// </summary>
     private static async Task EnsureInstalledAsync()
     {
         await InstallLock.WaitAsync();
         try
         {
-            var marker = Path.Combine(InstallDirectory, "node_modules", "maildev", "bin", "maildev");
+            Directory.CreateDirectory(InstallDirectory);
+            var marker = Path.Combine(InstallDirectory, ".installed");
             if (File.Exists(marker))
             {
                 return;
             }
 
-            Directory.CreateDirectory(InstallDirectory);
+            await using var machineLock = await LockAsync(Path.Combine(InstallDirectory, ".install-lock"));
+            if (File.Exists(marker))
+            {
+                return;
+            }
+
             var npm = Process.Start(new ProcessStartInfo("npm")
             {
                 ArgumentList = { "install", "--prefix", InstallDirectory, "--no-audit", "--no-fund", "--loglevel=error", "maildev@2" },
@@ -124,14 +135,32 @@ internal sealed class MailDev : IAsyncDisposable
             })!;
             var output = await npm.StandardError.ReadToEndAsync();
             await npm.WaitForExitAsync();
-            if (npm.ExitCode != 0 || !File.Exists(marker))
+            if (npm.ExitCode != 0 || !File.Exists(Path.Combine(InstallDirectory, "node_modules", "maildev", "bin", "maildev")))
             {
                 throw new InvalidOperationException($"Could not install maildev@2 with npm (exit {npm.ExitCode}): {output}");
             }
+
+            await File.WriteAllTextAsync(marker, "maildev@2");
         }
         finally
         {
             InstallLock.Release();
+        }
+    }
+
+    private static async Task<FileStream> LockAsync(string path)
+    {
+        var until = Environment.TickCount64 + 300_000;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (Environment.TickCount64 < until)
+            {
+                await Task.Delay(200);
+            }
         }
     }
 
