@@ -1,5 +1,6 @@
 using Hookline.Core.Delivery;
 using Hookline.Core.Notifications;
+using Hookline.Core.Observability;
 using Hookline.Core.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -36,7 +37,7 @@ internal sealed partial class SqliteStore
             }
 
             return leased;
-        }, cancellationToken);
+        }, cancellationToken, WriterWork.Lease);
 
     /// <summary>?1 status, ?2 attempts, ?3 trigger, ?4 next attempt, ?5 now, ?6 status code, ?7 attempted (0/1), ?8 error, ?9 id, ?10 lease token.</summary>
     private const string CompleteSql = $"""
@@ -201,7 +202,7 @@ internal sealed partial class SqliteStore
             }
 
             return new CompletionReport(applied, discarded, disabled);
-        }, cancellationToken);
+        }, cancellationToken, WriterWork.Results);
 
     /// <summary>
     /// Starts or extends the webhook's failure streak, writes the streak's notifications (first failure, half

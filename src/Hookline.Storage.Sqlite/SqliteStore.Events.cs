@@ -4,6 +4,7 @@ using System.Text;
 using Hookline.Core;
 using Hookline.Core.Delivery;
 using Hookline.Core.Events;
+using Hookline.Core.Observability;
 using Hookline.Core.Webhooks;
 using Microsoft.Data.Sqlite;
 
@@ -15,7 +16,7 @@ internal sealed partial class SqliteStore
     {
         try
         {
-            return await WriteAsync((_, transaction) => IngestAsync(Statements, transaction, batch, cancellationToken), cancellationToken);
+            return await WriteAsync((_, transaction) => IngestAsync(Statements, transaction, batch, cancellationToken), cancellationToken, WriterWork.Ingest);
         }
         catch (UnknownAccountException unknown)
         {

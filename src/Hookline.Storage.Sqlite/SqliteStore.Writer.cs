@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Hookline.Core.Observability;
 using Microsoft.Data.Sqlite;
 
 namespace Hookline.Storage.Sqlite;
@@ -27,10 +28,13 @@ internal sealed partial class SqliteStore
     /// <summary>Write transactions committed (each one fsync), for tests and diagnostics.</summary>
     internal long Commits => Interlocked.Read(ref _commits);
 
-    /// <summary>Runs <paramref name="work"/> in an immediate write transaction on the single writer connection.</summary>
-    private Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="work"/> in an immediate write transaction on the single writer connection; <paramref name="kind"/>
+    /// (a <see cref="WriterWork"/> name) is what its time counts as in the writer's busy metric.
+    /// </summary>
+    private Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken, string kind = WriterWork.Other)
     {
-        var write = new PendingWrite<T>(work, cancellationToken);
+        var write = new PendingWrite<T>(work, kind, cancellationToken);
         lock (_writes)
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
@@ -142,13 +146,16 @@ internal sealed partial class SqliteStore
             await using var transaction = _writer.BeginTransaction(deferred: false);
             foreach (var write in writes)
             {
+                var started = Stopwatch.GetTimestamp();
                 await write.RunAsync(_writer, transaction);
+                _metrics?.SqliteWriterBusy(write.Kind, Stopwatch.GetTimestamp() - started);
             }
 
             writing = false;
             var committing = Stopwatch.GetTimestamp();
             await transaction.CommitAsync(CancellationToken.None);
             _metrics?.SqliteCommitted(committing);
+            _metrics?.SqliteWriterBusy(WriterWork.Commit, Stopwatch.GetTimestamp() - committing);
             Interlocked.Increment(ref _commits);
         }
         catch (Exception e)
@@ -180,9 +187,12 @@ internal sealed partial class SqliteStore
         return true;
     }
 
-    private abstract class PendingWrite(CancellationToken cancellationToken)
+    private abstract class PendingWrite(string kind, CancellationToken cancellationToken)
     {
         public CancellationToken CancellationToken { get; } = cancellationToken;
+
+        /// <summary>What the write's time counts as (<see cref="WriterWork"/>).</summary>
+        public string Kind { get; } = kind;
 
         public abstract Task RunAsync(SqliteConnection connection, SqliteTransaction transaction);
 
@@ -192,8 +202,8 @@ internal sealed partial class SqliteStore
         public abstract void Fail(Exception exception);
     }
 
-    private sealed class PendingWrite<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
-        : PendingWrite(cancellationToken)
+    private sealed class PendingWrite<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, string kind, CancellationToken cancellationToken)
+        : PendingWrite(kind, cancellationToken)
     {
         // Continuations run elsewhere: the caller's code must never run on (and hold up) the writer loop.
         private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -38,10 +38,15 @@ public sealed class BenchSmokeTests(ITestOutputHelper output) : IDisposable
         Assert.True(store.GetProperty("s0").GetProperty("requests_per_second").GetDouble() > 0);
         Assert.True(store.GetProperty("s1").GetProperty("events").GetInt64() > 0);
         Assert.True(store.GetProperty("s1").GetProperty("deliveries_per_second").GetDouble() > 0);
+        // From /metrics: SQLite's single writer was working while S1 ran.
+        Assert.True(store.GetProperty("s1").GetProperty("writer").GetProperty("busy").GetDouble() > 0);
         var s2 = Assert.Single(store.GetProperty("s2").EnumerateArray());
         Assert.Equal(50, s2.GetProperty("rate").GetInt32());
-        // Read from Hookline's /metrics: one ingestion commit per accepted event (one event per request).
-        Assert.Equal(s2.GetProperty("events").GetInt64(), s2.GetProperty("store_commits").GetProperty("commits").GetInt64());
+        // Read from Hookline's /metrics over the whole run: one ingestion commit per accepted event (one event per
+        // request), the cold start's and the steady phase's.
+        var coldStart = s2.GetProperty("cold_start");
+        Assert.True(coldStart.GetProperty("events").GetInt64() > 0);
+        Assert.Equal(coldStart.GetProperty("events").GetInt64() + s2.GetProperty("events").GetInt64(), s2.GetProperty("store_commits").GetProperty("commits").GetInt64());
         Assert.True(s2.GetProperty("sqlite_commits").GetProperty("commits").GetInt64() > 0);
         Assert.Equal(3, Assert.Single(store.GetProperty("s3").EnumerateArray()).GetProperty("webhooks").GetInt32());
         Assert.True(store.GetProperty("s4").GetProperty("healthy_deliveries_per_second").GetDouble() > 0);

@@ -51,12 +51,19 @@ internal sealed record RawPostResult(
 internal sealed record ThroughputResult(
     int BatchEvents, long Events, long Deliveries, double Seconds, double DeliveriesPerSecond, double ReceivedPerSecond, double? RecordedPerSecond,
     double? RatioToS0, Percentiles Ack, Percentiles EndToEnd, long Lost, long Duplicates, double DrainSeconds,
-    double CpuMicrosecondsPerDelivery, double CoresUsed);
+    double CpuMicrosecondsPerDelivery, double CoresUsed, WriterLoad? Writer);
 
-/// <summary>S2: one event per request at a fixed rate; latencies count from each request's due time.</summary>
+/// <summary>
+/// S2: one event per request at a fixed rate; latencies count from each request's due time. Events, rates and
+/// percentiles are the steady phase's; lost and duplicates count the cold start too (nothing may be lost in it
+/// either), and the commit figures cover the whole run.
+/// </summary>
 internal sealed record LatencyResult(
     int Rate, double Seconds, double AchievedPerSecond, long Events, long Skipped, long Failed, Percentiles Ack, Percentiles EndToEnd, long Lost, long Duplicates,
-    CommitLatency? StoreCommits = null, CommitLatency? SqliteCommits = null);
+    CommitLatency? StoreCommits, CommitLatency? SqliteCommits, ColdStart ColdStart, WriterLoad? Writer);
+
+/// <summary>S2's first seconds at the rate on a freshly started instance, left out of its percentiles.</summary>
+internal sealed record ColdStart(double Seconds, long Events, Percentiles Ack, Percentiles EndToEnd);
 
 /// <summary>S3: one event, <see cref="Webhooks"/> subscribed webhooks.</summary>
 internal sealed record FanOutResult(

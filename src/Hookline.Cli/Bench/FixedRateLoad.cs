@@ -2,13 +2,23 @@ using System.Diagnostics;
 
 namespace Hookline.Cli.Bench;
 
+/// <summary>What one phase of a load got: its accepted events and their ack latencies.</summary>
+internal sealed class LoadPhase
+{
+    public EventLedger Ledger { get; } = new();
+
+    public LatencySamples Acks { get; } = new();
+}
+
 /// <summary>
 /// Open-loop ingestion at a fixed rate, one event per request, as a platform publishes events as they happen.
 /// Request <c>k</c> is due at <c>start + k/rate</c> and its latencies count from that moment, not from when it
 /// actually left: a server that stalls cannot slow the generator down and hide its own queueing
 /// ("coordinated omission"). A dedicated thread issues the requests so the thread pool's load cannot delay them.
+/// The stream is one, without a pause: requests due in its first <c>warmup</c> are recorded in
+/// <paramref name="warmup"/>, the rest in <paramref name="measured"/>.
 /// </summary>
-internal sealed class FixedRateLoad(PlatformClient client, byte[] body, EventLedger ledger, LatencySamples acks)
+internal sealed class FixedRateLoad(PlatformClient client, byte[] body, LoadPhase warmup, LoadPhase measured)
 {
     /// <summary>Requests in flight beyond which due requests are skipped and counted, so an overloaded run stays bounded.</summary>
     public const int MaxOutstanding = 4096;
@@ -19,10 +29,11 @@ internal sealed class FixedRateLoad(PlatformClient client, byte[] body, EventLed
 
     public long Outstanding => Interlocked.Read(ref _outstanding);
 
-    public async Task RunAsync(int rate, TimeSpan duration)
+    public async Task RunAsync(int rate, TimeSpan warmupTime, TimeSpan duration)
     {
         var requests = new List<Task>();
-        var total = (long)(rate * duration.TotalSeconds);
+        var warm = (long)(rate * warmupTime.TotalSeconds);
+        var total = warm + (long)(rate * duration.TotalSeconds);
         var issuer = new Thread(() =>
         {
             var start = Stopwatch.GetTimestamp();
@@ -40,7 +51,7 @@ internal sealed class FixedRateLoad(PlatformClient client, byte[] body, EventLed
                     }
 
                     Interlocked.Increment(ref _outstanding);
-                    requests.Add(SendAsync(intended));
+                    requests.Add(SendAsync(intended, issued < warm ? warmup : measured));
                 }
 
                 Thread.Sleep(1);
@@ -52,23 +63,23 @@ internal sealed class FixedRateLoad(PlatformClient client, byte[] body, EventLed
         await Task.WhenAll(requests);
     }
 
-    private async Task SendAsync(long intended)
+    private async Task SendAsync(long intended, LoadPhase phase)
     {
         try
         {
             var accepted = await client.IngestAsync(body, batch: false, CancellationToken.None);
             if (accepted is null)
             {
-                ledger.Refuse();
+                phase.Ledger.Refuse();
                 return;
             }
 
-            acks.Add(Ticks.Ms(Stopwatch.GetTimestamp() - intended));
-            ledger.Accept(accepted, intended);
+            phase.Acks.Add(Ticks.Ms(Stopwatch.GetTimestamp() - intended));
+            phase.Ledger.Accept(accepted, intended);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
         {
-            ledger.CutOff();
+            phase.Ledger.CutOff();
         }
         finally
         {

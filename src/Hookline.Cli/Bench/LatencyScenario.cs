@@ -3,9 +3,13 @@ using System.Diagnostics;
 namespace Hookline.Cli.Bench;
 
 /// <summary>
-/// S2: one event per request at each fixed rate, one webhook. Ingestion ack latency (due → 201) and
-/// ingest→received latency (due → the sink has it), both from the request's due time; and from Hookline's
-/// <c>/metrics</c>, how many of the store's commits were slow (<see cref="CommitLatency"/>).
+/// S2: one event per request at each fixed rate, one webhook, on an instance started for that rate. Ingestion ack
+/// latency (due → 201) and ingest→received latency (due → the sink has it), both from the request's due time.
+/// The first <see cref="BenchOptions.Warmup"/> of the stream is the cold start (fresh process state: no measured
+/// endpoint pace, no pooled connections, an empty page cache): it is reported apart, and the percentiles are
+/// those of the steady rest, as S1's rates are. From Hookline's <c>/metrics</c>, how many of the store's commits
+/// were slow over the whole run (<see cref="CommitLatency"/>) and how busy SQLite's writer was in the steady
+/// phase (<see cref="WriterLoad"/>).
 /// </summary>
 internal static class LatencyScenario
 {
@@ -28,30 +32,36 @@ internal static class LatencyScenario
             var sink = context.Sink;
             var accountId = await context.AccountWithWebhooksAsync(hookline, [sink.Url(0)]);
             sink.Reset();
-            var ledger = new EventLedger();
-            var acks = new LatencySamples();
+            var (warmup, measured) = (new LoadPhase(), new LoadPhase());
+            long Accepted() => warmup.Ledger.Events + measured.Ledger.Events;
             using var client = new PlatformClient(hookline.BaseAddress);
-            var load = new FixedRateLoad(client, BenchPayload.Request(accountId, null), ledger, acks);
+            var load = new FixedRateLoad(client, BenchPayload.Request(accountId, null), warmup, measured);
+            var options = context.Options;
             var started = Stopwatch.GetTimestamp();
+            var writer = WriterLoad.MeasureAsync(hookline.BaseAddress, options.Warmup, options.Warmup + options.Duration);
             await using (var timeline = new Timeline(() => sink.Total, () => hookline.Recorded))
-            await using (Progress.Start(context.Output, context.Label($"S2 {rate}/s"), () => $"{SteadyRun.Status(timeline, ledger.Events - sink.Total)}  in flight {load.Outstanding:N0}"))
+            await using (Progress.Start(context.Output, context.Label($"S2 {rate}/s"), () => $"{SteadyRun.Status(timeline, Accepted() - sink.Total)}  in flight {load.Outstanding:N0}"))
             {
-                await load.RunAsync(rate, context.Options.Duration);
+                await load.RunAsync(rate, options.Warmup, options.Duration);
             }
 
             var seconds = Ticks.SinceSeconds(started);
             var waitUntil = Stopwatch.GetTimestamp() + (30 * Stopwatch.Frequency);
-            while (sink.Total < ledger.Events && Stopwatch.GetTimestamp() < waitUntil)
+            while (sink.Total < Accepted() && Stopwatch.GetTimestamp() < waitUntil)
             {
                 await Task.Delay(20);
             }
 
-            var account = DeliveryAccount.Of(ledger, sink.Arrivals(), _ => true, 1);
+            var arrivals = sink.Arrivals();
+            var cold = DeliveryAccount.Of(warmup.Ledger, arrivals, _ => true, 1);
+            var steady = DeliveryAccount.Of(measured.Ledger, arrivals, _ => true, 1);
             var metrics = await CommitLatency.ScrapeAsync(hookline.BaseAddress);
+            var ledger = measured.Ledger;
             return new LatencyResult(
-                rate, Math.Round(seconds, 2), Math.Round(ledger.Events / context.Options.Duration.TotalSeconds, 1), ledger.Events, load.Skipped,
-                ledger.Refused + ledger.Ambiguous, acks.Summary(), account.EndToEnd, account.Lost, account.Duplicates,
-                CommitLatency.Parse(metrics, CommitLatency.Ingestion), CommitLatency.Parse(metrics, CommitLatency.SqliteCommits));
+                rate, Math.Round(seconds, 2), Math.Round(ledger.Events / options.Duration.TotalSeconds, 1), ledger.Events, load.Skipped,
+                ledger.Refused + ledger.Ambiguous, measured.Acks.Summary(), steady.EndToEnd, steady.Lost + cold.Lost, steady.Duplicates + cold.Duplicates,
+                CommitLatency.Parse(metrics, CommitLatency.Ingestion), CommitLatency.Parse(metrics, CommitLatency.SqliteCommits),
+                new ColdStart(options.Warmup.TotalSeconds, warmup.Ledger.Events, warmup.Acks.Summary(), cold.EndToEnd), await writer);
         }
     }
 }

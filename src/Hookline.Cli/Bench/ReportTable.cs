@@ -50,6 +50,7 @@ internal static class ReportTable
         yield return ("S1", "deliveries/s", s => s.S1 is { } r ? N(r.DeliveriesPerSecond) : null);
         yield return ("S1", "÷ S0", s => s.S1?.RatioToS0 is { } v ? Pct(v) : null);
         yield return ("S1", "CPU µs per delivery (cores used)", s => s.S1 is { } r ? $"{N(r.CpuMicrosecondsPerDelivery)} ({N(r.CoresUsed, 2)})" : null);
+        yield return ("S1", "SQLite writer busy (by work, %)", s => s.S1?.Writer?.ToString());
         yield return ("S1", "ack p50/p99 ms (batch)", s => s.S1 is { } r ? Pair(r.Ack) : null);
         yield return ("S1", "ingest→received p50/p99 ms", s => s.S1 is { } r ? Pair(r.EndToEnd) : null);
         yield return ("S1", "lost / duplicates", s => s.S1 is { } r ? $"{r.Lost} / {r.Duplicates}" : null);
@@ -59,8 +60,10 @@ internal static class ReportTable
             yield return ($"S2 {rate}/s", "achieved events/s", s => At(s) is { } r ? N(r.AchievedPerSecond) : null);
             yield return ($"S2 {rate}/s", "ack p50/p99/max ms", s => At(s) is { } r ? Triple(r.Ack) : null);
             yield return ($"S2 {rate}/s", "ingest→received p50/p99/max ms", s => At(s) is { } r ? Triple(r.EndToEnd) : null);
+            yield return ($"S2 {rate}/s", "cold start: first s, ack / ingest→received p99 ms", s => At(s)?.ColdStart is { } c ? $"{N(c.Seconds, 1)} s: {N(c.Ack.P99Ms, 1)} / {N(c.EndToEnd.P99Ms, 1)}" : null);
             yield return ($"S2 {rate}/s", "ingestion commits > 5 / > 50 ms", s => At(s)?.StoreCommits?.ToString());
             yield return ($"S2 {rate}/s", "SQLite commits (fsync) > 5 / > 50 ms", s => At(s)?.SqliteCommits?.ToString());
+            yield return ($"S2 {rate}/s", "SQLite writer busy (by work, %)", s => At(s)?.Writer?.ToString());
         }
 
         foreach (var webhooks in stores.SelectMany(s => s.S3 ?? []).Select(r => r.Webhooks).Distinct())

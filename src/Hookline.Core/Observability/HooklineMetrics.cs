@@ -21,6 +21,7 @@ internal sealed class HooklineMetrics : IDisposable
     private readonly Histogram<double> _resultsWrite;
     private readonly Counter<long> _webhooksDisabled;
     private readonly Histogram<double> _sqliteCommit;
+    private readonly Counter<double> _sqliteWriterBusy;
 
     public HooklineMetrics()
     {
@@ -31,6 +32,9 @@ internal sealed class HooklineMetrics : IDisposable
         _attemptDuration = Meter.CreateHistogram<double>("hookline.delivery.attempt.duration", "s", "Time from connecting to the receiver to its answer, or to the failure.");
         _resultsWrite = Meter.CreateHistogram<double>("hookline.results.write.duration", "s", "Time the store took to record one batch of attempt results.");
         _sqliteCommit = Meter.CreateHistogram<double>("hookline.sqlite.commit.duration", "s", "Time SQLite took to commit one group of writes: the WAL append and its fsync, the disk's share of every write.");
+        _sqliteWriterBusy = Meter.CreateCounter<double>(
+            "hookline.sqlite.writer.busy", "s",
+            "Time SQLite's single writer spent, by work (ingest, lease, results, other, and commit: the WAL append and fsync). Its rate is the writer's load: near 1 it is saturated and every write queues.");
         _webhooksDisabled = Meter.CreateCounter<long>("hookline.webhooks.disabled", "{webhook}", "Webhooks disabled after failing for the whole retry window.");
     }
 
@@ -62,5 +66,19 @@ internal sealed class HooklineMetrics : IDisposable
 
     public void SqliteCommitted(long startTimestamp) => _sqliteCommit.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
 
+    /// <summary>The SQLite writer spent <paramref name="ticks"/> (<see cref="Stopwatch"/> ticks) on <paramref name="work"/>, one of <see cref="WriterWork"/>.</summary>
+    public void SqliteWriterBusy(string work, long ticks)
+        => _sqliteWriterBusy.Add((double)ticks / Stopwatch.Frequency, new KeyValuePair<string, object?>("work", work));
+
     public void Dispose() => Meter.Dispose();
+}
+
+/// <summary>What the SQLite writer's time went to, the <c>work</c> tag of <c>hookline.sqlite.writer.busy</c>.</summary>
+internal static class WriterWork
+{
+    public const string Ingest = "ingest";
+    public const string Lease = "lease";
+    public const string Results = "results";
+    public const string Other = "other";
+    public const string Commit = "commit";
 }

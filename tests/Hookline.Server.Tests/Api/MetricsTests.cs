@@ -70,6 +70,12 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.True(Value(text, "hookline_ingest_commit_duration_seconds_sum") > 0);
         // SQLite's own commits: at least the three ingestions and one batch of results (groups may share one).
         Assert.True(Value(text, "hookline_sqlite_commit_duration_seconds_count") >= 2);
+        // The single writer's time, by the work it did: three ingestions, results, and the commits of both.
+        foreach (var work in new[] { "ingest", "results", "commit" })
+        {
+            Assert.True(Value(text, $"hookline_sqlite_writer_busy_seconds_total{{work=\"{work}\"}}") > 0, work);
+        }
+
         Assert.True(Value(text, "hookline_dispatcher_lease_rounds_total") >= 1);
         Assert.Equal(0, Value(text, "hookline_dispatcher_in_flight"));
         Assert.DoesNotContain("\nhookline_delivery_attempts_total ", text, StringComparison.Ordinal); // no unlabelled zero beside the labelled series

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Hookline.Cli.Bench;
+
+/// <summary>
+/// How busy SQLite's single writer was over a window of a steady phase, from Hookline's
+/// <c>hookline_sqlite_writer_busy_seconds_total</c> read at both ends: the share of the window it spent, in all
+/// and by work (ingest, lease, results, commit, other). Near 100 % every write queues behind the others, so this
+/// tells a store-bound run from a CPU-bound one. Null on PostgreSQL, which has no single writer.
+/// </summary>
+internal sealed record WriterLoad(double Seconds, double Busy, IReadOnlyDictionary<string, double> ByWork)
+{
+    private const string Series = "hookline_sqlite_writer_busy_seconds_total{work=\"";
+
+    /// <summary>Reads the counters <paramref name="from"/> and <paramref name="to"/> after now; the load runs meanwhile.</summary>
+    public static async Task<WriterLoad?> MeasureAsync(Uri hookline, TimeSpan from, TimeSpan to)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await Task.Delay(from);
+        var first = Parse(await CommitLatency.ScrapeAsync(hookline));
+        var firstAt = Stopwatch.GetTimestamp();
+        var wait = to - Stopwatch.GetElapsedTime(started);
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
+
+        var second = Parse(await CommitLatency.ScrapeAsync(hookline));
+        var seconds = Ticks.SinceSeconds(firstAt);
+        if (first is null || second is null || seconds <= 0)
+        {
+            return null;
+        }
+
+        var byWork = second.ToDictionary(w => w.Key, w => Math.Round((w.Value - first.GetValueOrDefault(w.Key)) / seconds, 3));
+        return new WriterLoad(Math.Round(seconds, 2), Math.Round(byWork.Values.Sum(), 3), byWork);
+    }
+
+    /// <summary>Seconds by work from one scrape; null when the series is absent (PostgreSQL) or the scrape failed.</summary>
+    public static Dictionary<string, double>? Parse(string? metrics)
+    {
+        if (metrics is null)
+        {
+            return null;
+        }
+
+        var byWork = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var line in metrics.Split('\n'))
+        {
+            if (line.StartsWith(Series, StringComparison.Ordinal))
+            {
+                var end = line.IndexOf('"', Series.Length);
+                byWork[line[Series.Length..end]] = double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return byWork.Count == 0 ? null : byWork;
+    }
+
+    public override string ToString()
+        => $"{Busy * 100:0} % ({string.Join(", ", ByWork.OrderByDescending(w => w.Value).Select(w => $"{w.Key} {w.Value * 100:0}"))})";
+}
