@@ -56,11 +56,12 @@ internal sealed record ThroughputResult(
 /// <summary>
 /// S2: one event per request at a fixed rate; latencies count from each request's due time. Events, rates and
 /// percentiles are the steady phase's; lost and duplicates count the cold start too (nothing may be lost in it
-/// either), and the commit figures cover the whole run.
+/// either), and the commit figures cover the whole run. Cores used and CPU per event (the bench process's: Hookline,
+/// sink and load generator) are the steady phase's: what headroom the machine had at that rate.
 /// </summary>
 internal sealed record LatencyResult(
     int Rate, double Seconds, double AchievedPerSecond, long Events, long Skipped, long Failed, Percentiles Ack, Percentiles EndToEnd, long Lost, long Duplicates,
-    CommitLatency? StoreCommits, CommitLatency? SqliteCommits, ColdStart ColdStart, WriterLoad? Writer);
+    CommitLatency? StoreCommits, CommitLatency? SqliteCommits, ColdStart ColdStart, WriterLoad? Writer, double CoresUsed, double CpuMicrosecondsPerEvent);
 
 /// <summary>S2's first seconds at the rate on a freshly started instance, left out of its percentiles.</summary>
 internal sealed record ColdStart(double Seconds, long Events, Percentiles Ack, Percentiles EndToEnd);

@@ -39,10 +39,17 @@ internal static class LatencyScenario
             var options = context.Options;
             var started = Stopwatch.GetTimestamp();
             var writer = WriterLoad.MeasureAsync(hookline.BaseAddress, options.Warmup, options.Warmup + options.Duration);
+            double cores, cpuPerEvent;
             await using (var timeline = new Timeline(() => sink.Total, () => hookline.Recorded))
-            await using (Progress.Start(context.Output, context.Label($"S2 {rate}/s"), () => $"{SteadyRun.Status(timeline, Accepted() - sink.Total)}  in flight {load.Outstanding:N0}"))
             {
-                await load.RunAsync(rate, options.Warmup, options.Duration);
+                await using (Progress.Start(context.Output, context.Label($"S2 {rate}/s"), () => $"{SteadyRun.Status(timeline, Accepted() - sink.Total)}  in flight {load.Outstanding:N0}"))
+                {
+                    await load.RunAsync(rate, options.Warmup, options.Duration);
+                }
+
+                var end = timeline.Take().Seconds;
+                var steadyFrom = Math.Min(options.Warmup.TotalSeconds, end / 3);
+                (cores, cpuPerEvent) = (timeline.CoresUsed(steadyFrom, end), timeline.CpuMicrosecondsPerItem(steadyFrom, end));
             }
 
             var seconds = Ticks.SinceSeconds(started);
@@ -60,8 +67,9 @@ internal static class LatencyScenario
             return new LatencyResult(
                 rate, Math.Round(seconds, 2), Math.Round(ledger.Events / options.Duration.TotalSeconds, 1), ledger.Events, load.Skipped,
                 ledger.Refused + ledger.Ambiguous, measured.Acks.Summary(), steady.EndToEnd, steady.Lost + cold.Lost, steady.Duplicates + cold.Duplicates,
-                CommitLatency.Parse(metrics, CommitLatency.Ingestion), CommitLatency.Parse(metrics, CommitLatency.SqliteCommits),
-                new ColdStart(options.Warmup.TotalSeconds, warmup.Ledger.Events, warmup.Acks.Summary(), cold.EndToEnd), await writer);
+                CommitLatency.Parse(metrics, CommitLatency.Ingestion),
+                context.Store.Name == "sqlite" ? CommitLatency.Parse(metrics, CommitLatency.SqliteCommits) : null,
+                new ColdStart(options.Warmup.TotalSeconds, warmup.Ledger.Events, warmup.Acks.Summary(), cold.EndToEnd), await writer, cores, cpuPerEvent);
         }
     }
 }
