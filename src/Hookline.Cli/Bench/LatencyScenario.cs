@@ -68,7 +68,7 @@ internal static class LatencyScenario
                 rate, Math.Round(seconds, 2), Math.Round(ledger.Events / options.Duration.TotalSeconds, 1), ledger.Events, load.Skipped,
                 ledger.Refused + ledger.Ambiguous, measured.Acks.Summary(), steady.EndToEnd, steady.Lost + cold.Lost, steady.Duplicates + cold.Duplicates,
                 CommitLatency.Parse(metrics, CommitLatency.Ingestion),
-                context.Store.Name == "sqlite" ? CommitLatency.Parse(metrics, CommitLatency.SqliteCommits) : null,
+                context.Store.IsPostgres ? null : CommitLatency.Parse(metrics, CommitLatency.SqliteCommits),
                 new ColdStart(options.Warmup.TotalSeconds, warmup.Ledger.Events, warmup.Acks.Summary(), cold.EndToEnd), await writer, cores, cpuPerEvent);
         }
     }
