@@ -33,8 +33,7 @@ internal sealed partial class SqliteStore
                 // The scan was full, so due work of other webhooks may lie beyond it (behind a backlog that was excluded
                 // or capped). Look at every webhook not yet served instead: one index seek each.
                 excluded.UnionWith(leased.Select(d => d.WebhookId));
-                leased.AddRange(await LeaseRoundAsync(
-                    statements, transaction, PerWebhookSql, request, excluded, scan, request.MaxDeliveries - leased.Count, expires, cancellationToken));
+                leased.AddRange(await LeasePerWebhookAsync(statements, transaction, request, excluded, request.MaxDeliveries - leased.Count, expires, cancellationToken));
             }
 
             return leased;
@@ -88,18 +87,22 @@ internal sealed partial class SqliteStore
         """;
 
     /// <summary>Leases the deliveries at <paramref name="rows"/> (rowids), in that order.</summary>
-    private static async Task<List<LeasedDelivery>> LeaseRowsAsync(
+    private static Task<List<LeasedDelivery>> LeaseRowsAsync(
         WriterStatements statements, SqliteTransaction transaction, List<long> rows, string owner, DateTimeOffset expires, CancellationToken cancellationToken)
-    {
-        var leased = new List<LeasedDelivery>(rows.Count);
-        if (rows.Count == 0)
-        {
-            return leased;
-        }
+        => rows.Count == 0
+            ? Task.FromResult(new List<LeasedDelivery>())
+            : LeaseSelectedAsync(statements, statements.Command(transaction, LeaseRowsSql, ("$rows", $"[{string.Join(',', rows)}]")), owner, expires, cancellationToken);
 
-        // Read first, then write: SQLite leaves undefined a scan of rows its own connection changes meanwhile.
-        var rowids = new List<long>(rows.Count);
-        var select = statements.Command(transaction, LeaseRowsSql, ("$rows", $"[{string.Join(',', rows)}]"));
+    /// <summary>
+    /// Reads the rows <paramref name="select"/> returns (<see cref="LeaseColumns"/> and the rowid), then leases each
+    /// one to <paramref name="owner"/> by its rowid. Read first, then write: SQLite leaves undefined a scan of rows its
+    /// own connection changes meanwhile.
+    /// </summary>
+    private static async Task<List<LeasedDelivery>> LeaseSelectedAsync(
+        WriterStatements statements, SqliteCommand select, string owner, DateTimeOffset expires, CancellationToken cancellationToken)
+    {
+        var leased = new List<LeasedDelivery>();
+        var rowids = new List<long>();
         await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
@@ -134,8 +137,8 @@ internal sealed partial class SqliteStore
         """;
 
     /// <summary>Each webhook's oldest due deliveries, through deliveries_by_webhook_status (webhook_id, status, next_attempt_at).</summary>
-    private static readonly string PerWebhookSql = $"""
-        SELECT {LeaseColumns}
+    private const string PerWebhookSql = $"""
+        SELECT {LeaseColumns}, d.rowid
         FROM webhooks w
         JOIN deliveries d ON d.id IN (
             SELECT id FROM deliveries
@@ -150,30 +153,16 @@ internal sealed partial class SqliteStore
         LIMIT $limit
         """;
 
-    private static async Task<List<LeasedDelivery>> LeaseRoundAsync(
-        WriterStatements statements, SqliteTransaction transaction, string sql, LeaseRequest request, HashSet<string> excluded, int scan, int limit,
-        DateTimeOffset expires, CancellationToken cancellationToken)
-    {
-        var round = new List<LeasedDelivery>();
-        var select = statements.Command(transaction, sql,
-            ("$now", Ms(request.Now)), ("$excluded", System.Text.Json.JsonSerializer.Serialize(excluded)), ("$scan", scan),
-            ("$perWebhook", request.MaxPerWebhook), ("$limit", limit));
-        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                round.Add(ReadLeased(reader, expires));
-            }
-        }
-
-        var update = statements.Prepared("UPDATE deliveries SET lease_owner = ?1, lease_expires_at = ?2, lease_token = ?3 WHERE id = ?4");
-        foreach (var delivery in round)
-        {
-            update.Execute(request.Owner, Ms(expires), delivery.LeaseToken, delivery.Id);
-        }
-
-        return round;
-    }
+    /// <summary>Up to <paramref name="limit"/> due deliveries of webhooks not in <paramref name="excluded"/>, each webhook's share at most.</summary>
+    private static Task<List<LeasedDelivery>> LeasePerWebhookAsync(
+        WriterStatements statements, SqliteTransaction transaction, LeaseRequest request, HashSet<string> excluded, int limit, DateTimeOffset expires,
+        CancellationToken cancellationToken)
+        => LeaseSelectedAsync(
+            statements,
+            statements.Command(transaction, PerWebhookSql,
+                ("$now", Ms(request.Now)), ("$excluded", System.Text.Json.JsonSerializer.Serialize(excluded)),
+                ("$perWebhook", request.MaxPerWebhook), ("$limit", limit)),
+            request.Owner, expires, cancellationToken);
 
     /// <summary>A row of <see cref="LeaseColumns"/> as the delivery leased until <paramref name="expires"/>, with its next token.</summary>
     private static LeasedDelivery ReadLeased(SqliteDataReader reader, DateTimeOffset expires)

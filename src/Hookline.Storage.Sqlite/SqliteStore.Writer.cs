@@ -155,7 +155,6 @@ internal sealed partial class SqliteStore
             var committing = Stopwatch.GetTimestamp();
             await transaction.CommitAsync(CancellationToken.None);
             _metrics?.SqliteCommitted(committing);
-            _metrics?.SqliteWriterBusy(WriterWork.Commit, Stopwatch.GetTimestamp() - committing);
             Interlocked.Increment(ref _commits);
         }
         catch (Exception e)

@@ -64,7 +64,13 @@ internal sealed class HooklineMetrics : IDisposable
         }
     }
 
-    public void SqliteCommitted(long startTimestamp) => _sqliteCommit.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
+    /// <summary>One SQLite commit that started at <paramref name="startTimestamp"/>: its duration, and the writer's time it took.</summary>
+    public void SqliteCommitted(long startTimestamp)
+    {
+        var ticks = Stopwatch.GetTimestamp() - startTimestamp;
+        _sqliteCommit.Record((double)ticks / Stopwatch.Frequency);
+        SqliteWriterBusy(WriterWork.Commit, ticks);
+    }
 
     /// <summary>The SQLite writer spent <paramref name="ticks"/> (<see cref="Stopwatch"/> ticks) on <paramref name="work"/>, one of <see cref="WriterWork"/>.</summary>
     public void SqliteWriterBusy(string work, long ticks)

@@ -25,6 +25,9 @@ internal sealed class MailDev : IAsyncDisposable
 
     public int WebPort { get; }
 
+    /// <summary>maildev's start script inside <see cref="InstallDirectory"/>.</summary>
+    private static string Executable => Path.Combine(InstallDirectory, "node_modules", "maildev", "bin", "maildev");
+
     public static string InstallDirectory => Environment.GetEnvironmentVariable("HOOKLINE_MAILDEV_DIR") ?? Path.Combine(Path.GetTempPath(), "hookline-maildev");
 
     public static async Task<MailDev> StartAsync()
@@ -39,7 +42,7 @@ internal sealed class MailDev : IAsyncDisposable
     {
         var start = new ProcessStartInfo("node")
         {
-            ArgumentList = { Path.Combine(InstallDirectory, "node_modules", "maildev", "bin", "maildev"), "--smtp", SmtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--web", WebPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--ip", "127.0.0.1", "--silent" },
+            ArgumentList = { Executable, "--smtp", SmtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--web", WebPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--ip", "127.0.0.1", "--silent" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -135,7 +138,7 @@ internal sealed class MailDev : IAsyncDisposable
             })!;
             var output = await npm.StandardError.ReadToEndAsync();
             await npm.WaitForExitAsync();
-            if (npm.ExitCode != 0 || !File.Exists(Path.Combine(InstallDirectory, "node_modules", "maildev", "bin", "maildev")))
+            if (npm.ExitCode != 0 || !File.Exists(Executable))
             {
                 throw new InvalidOperationException($"Could not install maildev@2 with npm (exit {npm.ExitCode}): {output}");
             }
