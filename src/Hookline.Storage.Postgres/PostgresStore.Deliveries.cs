@@ -314,23 +314,26 @@ internal sealed partial class PostgresStore
         NpgsqlConnection connection, NpgsqlTransaction transaction, string webhookId, DateTimeOffset firstFailure, AttemptOutcome lastOutcome,
         CompletionBatch batch, CancellationToken cancellationToken)
     {
-        DateTimeOffset? previous;
-        bool active;
-        string url, mode;
-        await using (var find = Command(connection, transaction, "SELECT failing_since, active, url, mode FROM webhooks WHERE id = @w", P("w", webhookId)))
-        await using (var reader = await find.ExecuteReaderAsync(cancellationToken))
+        // Workers write their result batches concurrently, so a streak is started or announced only under the webhook's
+        // row lock, and decided on what was read under it: a batch that lands second then sees the streak the first
+        // started instead of starting (and announcing) its own. The usual case, a streak already announced that has not
+        // reached half way, writes nothing and takes no lock.
+        if (await ReadStreakAsync(connection, transaction, webhookId, lockRow: false, cancellationToken) is not { } seen)
         {
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                return false;
-            }
-
-            previous = TimeOrNull(reader, 0);
-            active = reader.GetBoolean(1);
-            url = reader.GetString(2);
-            mode = reader.GetString(3);
+            return false;
         }
 
+        if (seen.FailingSince is { } ongoing && (!seen.Active || batch.Now < ongoing + (batch.DisableAfter / 2)))
+        {
+            return false;
+        }
+
+        if (await ReadStreakAsync(connection, transaction, webhookId, lockRow: true, cancellationToken) is not { } locked)
+        {
+            return false;
+        }
+
+        var (previous, active, url, mode) = locked;
         var failingSince = previous ?? firstFailure;
         if (previous is null)
         {
@@ -349,8 +352,8 @@ internal sealed partial class PostgresStore
             && !await NotifiedAsync(connection, transaction, webhookId, NotificationKind.FailureStreakHalfway, failingSince, cancellationToken);
         if (previous is not null && !disableNow && !halfway)
         {
-            // The usual case: a streak already announced goes on, and there is nothing to write. The facts below count
-            // the streak's failing deliveries, a walk of the webhook's whole backlog: only for a notification.
+            // A streak already announced (and warned of, if past half way) goes on: nothing to write. The facts below
+            // count the streak's failing deliveries, a walk of the webhook's whole backlog: only for a notification.
             return false;
         }
 
@@ -388,6 +391,18 @@ internal sealed partial class PostgresStore
         }
 
         return false;
+    }
+
+    /// <summary>FOR NO KEY UPDATE: it serialises streak writers without waiting for ingestions' FOR KEY SHARE.</summary>
+    private static async Task<(DateTimeOffset? FailingSince, bool Active, string Url, string Mode)?> ReadStreakAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string webhookId, bool lockRow, CancellationToken cancellationToken)
+    {
+        var sql = "SELECT failing_since, active, url, mode FROM webhooks WHERE id = @w" + (lockRow ? " FOR NO KEY UPDATE" : "");
+        await using var find = Command(connection, transaction, sql, P("w", webhookId));
+        await using var reader = await find.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? (TimeOrNull(reader, 0), reader.GetBoolean(1), reader.GetString(2), reader.GetString(3))
+            : null;
     }
 
     private static async Task<List<(DeliverySummary Summary, string AccountId, string Mode)>> ReadDeliveriesAsync(NpgsqlCommand command, CancellationToken cancellationToken)

@@ -1,5 +1,7 @@
 using Hookline.Core;
+using Hookline.Core.Delivery;
 using Hookline.Core.Notifications;
+using Hookline.Core.Webhooks;
 
 namespace Hookline.Tests.StoreContract;
 
@@ -41,6 +43,42 @@ public abstract partial class StoreContractTests
         Assert.Equal(T0 + DisableAfter, notification.Facts.DisableAt);
         Assert.Equal(500, notification.Facts.LastStatusCode);
         Assert.Equal(webhook.Url, notification.Facts.Url);
+    }
+
+    [Fact]
+    public async Task Result_batches_written_at_once_start_each_webhooks_streak_once()
+    {
+        // Workers sharing a store write their result batches concurrently. Each webhook here fails once in each of
+        // two batches written together: whichever lands second must see the streak the first started, not start
+        // (and announce) one of its own.
+        var account = await AccountAsync();
+        var webhooks = new List<Webhook>();
+        for (var i = 0; i < 12; i++)
+        {
+            webhooks.Add(await WebhookAsync(account));
+        }
+
+        await IngestAsync(Event(account));
+        await IngestAsync(Event(account));
+        var leased = await LeaseAsync(T0, max: 100);
+        Assert.Equal(24, leased.Count);
+        var firsts = leased.GroupBy(d => d.WebhookId).Select(g => g.First()).ToHashSet();
+        Completion Fail(LeasedDelivery d, int second) => Failure(d, T0.AddSeconds(second), retryAt: T0.AddMinutes(1));
+        var a = leased.Where(firsts.Contains).Select(d => Fail(d, 1)).ToArray();
+        var b = leased.Where(d => !firsts.Contains(d)).Select(d => Fail(d, 2)).ToArray();
+
+        var reports = await Task.WhenAll(
+            Task.Run(() => CompleteAsync(T0.AddSeconds(3), a)),
+            Task.Run(() => CompleteAsync(T0.AddSeconds(3), b)));
+
+        Assert.Equal(24, reports.Sum(r => r.Applied));
+        var started = (await NotificationsAsync(account)).Where(n => n.Kind == NotificationKind.FailureStreakStarted).ToList();
+        Assert.Equal(webhooks.Select(w => w.Id).Order(), started.Select(n => n.WebhookId).Order());
+        foreach (var webhook in webhooks)
+        {
+            var since = (await WebhookByIdAsync(account, webhook.Id)).FailingSince;
+            Assert.Equal(since, Assert.Single(started, n => n.WebhookId == webhook.Id).Facts.FailingSince);
+        }
     }
 
     [Fact]
