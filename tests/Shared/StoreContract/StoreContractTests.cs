@@ -394,6 +394,30 @@ public abstract partial class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Workers_leasing_at_once_never_take_the_same_delivery()
+    {
+        var account = await AccountAsync();
+        for (var i = 0; i < 4; i++)
+        {
+            await WebhookAsync(account);
+        }
+
+        var events = Enumerable.Range(0, 100).Select(i => Event(account, at: T0 + TimeSpan.FromMilliseconds(i))).ToArray();
+        await Store.IngestAsync(new IngestBatch(events, null, null, null), Ct);
+
+        // Eight workers race for 400 deliveries, 30 each at most; then one more round picks up whatever they left.
+        var rounds = await Task.WhenAll(Enumerable.Range(0, 8).Select(w =>
+            Task.Run(() => LeaseAsync(T0 + TimeSpan.FromSeconds(1), max: 30, perWebhook: 10, owner: $"worker-{w}"))));
+        var raced = rounds.SelectMany(r => r).ToList();
+        Assert.Equal(raced.Count, raced.Select(d => d.Id).Distinct().Count());
+        Assert.All(rounds, r => Assert.True(r.Count <= 30 && r.GroupBy(d => d.WebhookId).All(g => g.Count() <= 10)));
+
+        var rest = await LeaseAsync(T0 + TimeSpan.FromSeconds(2), max: 400, perWebhook: 400, owner: "worker-last");
+        Assert.Empty(rest.Select(d => d.Id).Intersect(raced.Select(d => d.Id)));
+        Assert.Equal(400, raced.Count + rest.Count);
+    }
+
+    [Fact]
     public async Task Lease_takes_due_deliveries_only_and_leaves_future_ones()
     {
         var account = await AccountAsync();
