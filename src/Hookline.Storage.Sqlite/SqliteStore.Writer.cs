@@ -38,7 +38,7 @@ internal sealed partial class SqliteStore
         lock (_writes)
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
-            _writing ??= StartWriterThread();
+            _writing ??= Task.Run(WriteLoopAsync, CancellationToken.None);
             _writes.Writer.TryWrite(write);
         }
 
@@ -86,40 +86,11 @@ internal sealed partial class SqliteStore
         }
     }
 
-    /// <summary>
-    /// The writer loop runs on a thread of its own, not the thread pool. Its work is synchronous underneath (SQLite
-    /// calls, and a commit that blocks on fsync), and everything else waits on it: on the pool, each step of the loop
-    /// queued behind whatever network work was there first, and a blocked fsync held a pool thread. Here the OS
-    /// schedules it as soon as a write arrives. Callers hear back on the pool (<see cref="PendingWrite{T}"/>).
-    /// </summary>
-    private Task StartWriterThread()
-    {
-        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                WriteLoop();
-                stopped.TrySetResult();
-            }
-            catch (Exception e)
-            {
-                stopped.TrySetException(e);
-            }
-        })
-        {
-            IsBackground = true,
-            Name = "hookline sqlite writer",
-        };
-        thread.Start();
-        return stopped.Task;
-    }
-
-    private void WriteLoop()
+    private async Task WriteLoopAsync()
     {
         var reader = _writes.Reader;
         var group = new List<PendingWrite>(MaxGroup);
-        while (reader.TryPeek(out _) || reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        while (await reader.WaitToReadAsync())
         {
             while (group.Count < MaxGroup && reader.TryRead(out var write))
             {
@@ -135,8 +106,7 @@ internal sealed partial class SqliteStore
 
             if (group.Count > 0)
             {
-                // Completes synchronously unless a write awaits something outside SQLite; then this thread waits.
-                CommitAsync(group).GetAwaiter().GetResult();
+                await CommitAsync(group);
                 group.Clear();
             }
         }
