@@ -61,7 +61,14 @@ internal sealed record ThroughputResult(
 /// </summary>
 internal sealed record LatencyResult(
     int Rate, double Seconds, double AchievedPerSecond, long Events, long Skipped, long Failed, Percentiles Ack, Percentiles EndToEnd, long Lost, long Duplicates,
-    CommitLatency? StoreCommits, CommitLatency? SqliteCommits, ColdStart ColdStart, WriterLoad? Writer, double CoresUsed, double CpuMicrosecondsPerEvent);
+    CommitLatency? StoreCommits, CommitLatency? SqliteCommits, ColdStart ColdStart, WriterLoad? Writer, double CoresUsed, double CpuMicrosecondsPerEvent,
+    SlowAcks SlowAcks, GcLoad Gc, Percentiles Lateness);
+
+/// <summary>
+/// Acks over 5 ms over the whole S2 run (cold start and steady phase), the span of <see cref="LatencyResult.StoreCommits"/>:
+/// more slow acks than slow ingestion commits means the extra wait was spent outside the store.
+/// </summary>
+internal sealed record SlowAcks(long Acks, long Over5Ms);
 
 /// <summary>S2's first seconds at the rate on a freshly started instance, left out of its percentiles.</summary>
 internal sealed record ColdStart(double Seconds, long Events, Percentiles Ack, Percentiles EndToEnd);

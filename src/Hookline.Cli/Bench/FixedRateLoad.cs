@@ -8,6 +8,9 @@ internal sealed class LoadPhase
     public EventLedger Ledger { get; } = new();
 
     public LatencySamples Acks { get; } = new();
+
+    /// <summary>How late each request left, after its due time: the generator's own delay, part of every ack latency.</summary>
+    public LatencySamples Lateness { get; } = new();
 }
 
 /// <summary>
@@ -54,7 +57,10 @@ internal sealed class FixedRateLoad(PlatformClient client, byte[] body, LoadPhas
                     requests.Add(SendAsync(intended, issued < warm ? warmup : measured));
                 }
 
-                Thread.Sleep(1);
+                if (issued < total)
+                {
+                    PreciseSleep.Until(start + (long)(issued * (double)Stopwatch.Frequency / rate));
+                }
             }
         })
         { IsBackground = true, Name = "bench fixed-rate issuer" };
@@ -65,6 +71,7 @@ internal sealed class FixedRateLoad(PlatformClient client, byte[] body, LoadPhas
 
     private async Task SendAsync(long intended, LoadPhase phase)
     {
+        phase.Lateness.Add(Ticks.Ms(Stopwatch.GetTimestamp() - intended));
         try
         {
             var accepted = await client.IngestAsync(body, batch: false, CancellationToken.None);

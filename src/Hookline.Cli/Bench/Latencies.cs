@@ -37,6 +37,14 @@ internal sealed class LatencySamples
         }
     }
 
+    public long CountOver(double milliseconds)
+    {
+        lock (_gate)
+        {
+            return _samples.Count(s => s > milliseconds);
+        }
+    }
+
     public Percentiles Summary()
     {
         lock (_gate)

@@ -8,8 +8,9 @@ namespace Hookline.Cli.Bench;
 /// The first <see cref="BenchOptions.Warmup"/> of the stream is the cold start (fresh process state: no measured
 /// endpoint pace, no pooled connections, an empty page cache): it is reported apart, and the percentiles are
 /// those of the steady rest, as S1's rates are. From Hookline's <c>/metrics</c>, how many of the store's commits
-/// were slow over the whole run (<see cref="CommitLatency"/>) and how busy SQLite's writer was in the steady
-/// phase (<see cref="WriterLoad"/>).
+/// were slow over the whole run (<see cref="CommitLatency"/>), set beside how many acks were (<see cref="SlowAcks"/>),
+/// and how busy SQLite's writer was in the steady phase (<see cref="WriterLoad"/>). Also what no server causes but
+/// every latency includes: how late the generator sent each request, and the bench process's GC pauses.
 /// </summary>
 internal static class LatencyScenario
 {
@@ -40,6 +41,7 @@ internal static class LatencyScenario
             var started = Stopwatch.GetTimestamp();
             var writer = WriterLoad.MeasureAsync(hookline.BaseAddress, options.Warmup, options.Warmup + options.Duration);
             double cores, cpuPerEvent;
+            GcLoad gc;
             await using (var timeline = new Timeline(() => sink.Total, () => hookline.Recorded))
             {
                 await using (Progress.Start(context.Output, context.Label($"S2 {rate}/s"), () => $"{SteadyRun.Status(timeline, Accepted() - sink.Total)}  in flight {load.Outstanding:N0}"))
@@ -49,7 +51,7 @@ internal static class LatencyScenario
 
                 var end = timeline.Take().Seconds;
                 var steadyFrom = Math.Min(options.Warmup.TotalSeconds, end / 3);
-                (cores, cpuPerEvent) = (timeline.CoresUsed(steadyFrom, end), timeline.CpuMicrosecondsPerItem(steadyFrom, end));
+                (cores, cpuPerEvent, gc) = (timeline.CoresUsed(steadyFrom, end), timeline.CpuMicrosecondsPerItem(steadyFrom, end), timeline.Gc(steadyFrom, end));
             }
 
             var seconds = Ticks.SinceSeconds(started);
@@ -69,7 +71,9 @@ internal static class LatencyScenario
                 ledger.Refused + ledger.Ambiguous, measured.Acks.Summary(), steady.EndToEnd, steady.Lost + cold.Lost, steady.Duplicates + cold.Duplicates,
                 CommitLatency.Parse(metrics, CommitLatency.Ingestion),
                 context.Store.IsPostgres ? null : CommitLatency.Parse(metrics, CommitLatency.SqliteCommits),
-                new ColdStart(options.Warmup.TotalSeconds, warmup.Ledger.Events, warmup.Acks.Summary(), cold.EndToEnd), await writer, cores, cpuPerEvent);
+                new ColdStart(options.Warmup.TotalSeconds, warmup.Ledger.Events, warmup.Acks.Summary(), cold.EndToEnd), await writer, cores, cpuPerEvent,
+                new SlowAcks(warmup.Acks.Summary().Count + measured.Acks.Summary().Count, warmup.Acks.CountOver(5) + measured.Acks.CountOver(5)), gc,
+                measured.Lateness.Summary());
         }
     }
 }

@@ -60,11 +60,14 @@ internal static class ReportTable
             yield return ($"S2 {rate}/s", "achieved events/s", s => At(s) is { } r ? N(r.AchievedPerSecond) : null);
             yield return ($"S2 {rate}/s", "ack p50/p99/max ms", s => At(s) is { } r ? Triple(r.Ack) : null);
             yield return ($"S2 {rate}/s", "ingest→received p50/p99/max ms", s => At(s) is { } r ? Triple(r.EndToEnd) : null);
+            yield return ($"S2 {rate}/s", "load generator late p50/p99/max ms (in both)", s => At(s) is { } r ? Triple(r.Lateness) : null);
             yield return ($"S2 {rate}/s", "CPU µs per event (cores used)", s => At(s) is { } r ? $"{N(r.CpuMicrosecondsPerEvent)} ({N(r.CoresUsed, 2)})" : null);
             yield return ($"S2 {rate}/s", "cold start: first s, ack / ingest→received p99 ms", s => At(s)?.ColdStart is { } c ? $"{N(c.Seconds, 1)} s: {N(c.Ack.P99Ms, 1)} / {N(c.EndToEnd.P99Ms, 1)}" : null);
+            yield return ($"S2 {rate}/s", "acks > 5 ms (cold start and steady)", s => At(s)?.SlowAcks is { } a ? $"{N(a.Over5Ms)} of {N(a.Acks)}" : null);
             yield return ($"S2 {rate}/s", "ingestion commits > 5 / > 50 ms", s => At(s)?.StoreCommits?.ToString());
             yield return ($"S2 {rate}/s", "SQLite commits (fsync) > 5 / > 50 ms", s => At(s)?.SqliteCommits?.ToString());
             yield return ($"S2 {rate}/s", "SQLite writer busy (by work, %)", s => At(s)?.Writer?.ToString());
+            yield return ($"S2 {rate}/s", "GC: collections (gen2), pauses (share of time)", s => At(s)?.Gc?.ToString());
         }
 
         foreach (var webhooks in stores.SelectMany(s => s.S3 ?? []).Select(r => r.Webhooks).Distinct())

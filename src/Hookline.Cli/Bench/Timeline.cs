@@ -1,12 +1,24 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace Hookline.Cli.Bench;
 
 /// <summary>
-/// One point of a run: seconds since its start, deliveries received by the sink, results recorded, and the CPU
-/// seconds the bench process (with an in-process Hookline, its sink and load generator) has used so far.
+/// One point of a run: seconds since its start, deliveries received by the sink, results recorded, and what the bench
+/// process (with an in-process Hookline, its sink and load generator) has used so far: CPU seconds, garbage
+/// collections and the time they paused its threads.
 /// </summary>
-internal readonly record struct Sample(double Seconds, long Received, long? Recorded, double CpuSeconds);
+internal readonly record struct Sample(double Seconds, long Received, long? Recorded, double CpuSeconds, int Collections, int Gen2Collections, double GcPauseSeconds);
+
+/// <summary>
+/// The bench process's garbage collections over part of a run: how many (of them gen2), their pauses in all, and that
+/// as a share of the time. Every pause stops Hookline, the sink and the load generator's clock alike.
+/// </summary>
+internal sealed record GcLoad(int Collections, int Gen2, double PauseMs, double PauseShare)
+{
+    public override string ToString()
+        => string.Create(CultureInfo.InvariantCulture, $"{Collections:N0} ({Gen2:N0} gen2), {PauseMs:N0} ms ({PauseShare:P1})");
+}
 
 /// <summary>Samples the sink (and Hookline's recorded results) every 100 ms, for rates over any part of a run.</summary>
 internal sealed class Timeline : IAsyncDisposable
@@ -72,9 +84,24 @@ internal sealed class Timeline : IAsyncDisposable
         return seconds <= 0 ? 0 : Math.Round((last.CpuSeconds - first.CpuSeconds) / seconds, 2);
     }
 
+    /// <summary>The process's garbage collections between two moments (the samples nearest inside them).</summary>
+    public GcLoad Gc(double from, double to)
+    {
+        var samples = Samples;
+        var first = samples.FirstOrDefault(s => s.Seconds >= from);
+        var last = samples.LastOrDefault(s => s.Seconds <= to);
+        var seconds = last.Seconds - first.Seconds;
+        var pause = Math.Max(0, last.GcPauseSeconds - first.GcPauseSeconds);
+        return new GcLoad(
+            Math.Max(0, last.Collections - first.Collections), Math.Max(0, last.Gen2Collections - first.Gen2Collections),
+            Math.Round(pause * 1000, 1), seconds <= 0 ? 0 : Math.Round(pause / seconds, 4));
+    }
+
     public Sample Take()
     {
-        var sample = new Sample(Now, _received(), _recorded(), Environment.CpuUsage.TotalTime.TotalSeconds);
+        var sample = new Sample(
+            Now, _received(), _recorded(), Environment.CpuUsage.TotalTime.TotalSeconds,
+            GC.CollectionCount(0), GC.CollectionCount(2), GC.GetTotalPauseDuration().TotalSeconds);
         lock (_gate)
         {
             _samples.Add(sample);
