@@ -37,6 +37,17 @@ internal sealed class LatencySamples
         }
     }
 
+    public long Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _samples.Count;
+            }
+        }
+    }
+
     public long CountOver(double milliseconds)
     {
         lock (_gate)

@@ -72,7 +72,7 @@ internal static class LatencyScenario
                 CommitLatency.Parse(metrics, CommitLatency.Ingestion),
                 context.Store.IsPostgres ? null : CommitLatency.Parse(metrics, CommitLatency.SqliteCommits),
                 new ColdStart(options.Warmup.TotalSeconds, warmup.Ledger.Events, warmup.Acks.Summary(), cold.EndToEnd), await writer, cores, cpuPerEvent,
-                new SlowAcks(warmup.Acks.Summary().Count + measured.Acks.Summary().Count, warmup.Acks.CountOver(5) + measured.Acks.CountOver(5)), gc,
+                new SlowAcks(warmup.Acks.Count + measured.Acks.Count, warmup.Acks.CountOver(5) + measured.Acks.CountOver(5)), gc,
                 measured.Lateness.Summary());
         }
     }
