@@ -67,7 +67,7 @@ internal static class ReportTable
             yield return ($"S2 {rate}/s", "ingestion commits > 5 / > 50 ms", s => At(s)?.StoreCommits?.ToString());
             yield return ($"S2 {rate}/s", "SQLite commits (fsync) > 5 / > 50 ms", s => At(s)?.SqliteCommits?.ToString());
             yield return ($"S2 {rate}/s", "SQLite writer busy (by work, %)", s => At(s)?.Writer?.ToString());
-            yield return ($"S2 {rate}/s", "GC: collections (gen2), pauses (share of time)", s => At(s)?.Gc?.ToString());
+            yield return ($"S2 {rate}/s", "GC: collections (gen2), pauses (share); allocated", s => At(s)?.Gc?.ToString());
         }
 
         foreach (var webhooks in stores.SelectMany(s => s.S3 ?? []).Select(r => r.Webhooks).Distinct())

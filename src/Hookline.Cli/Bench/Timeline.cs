@@ -8,16 +8,18 @@ namespace Hookline.Cli.Bench;
 /// process (with an in-process Hookline, its sink and load generator) has used so far: CPU seconds, garbage
 /// collections and the time they paused its threads.
 /// </summary>
-internal readonly record struct Sample(double Seconds, long Received, long? Recorded, double CpuSeconds, int Collections, int Gen2Collections, double GcPauseSeconds);
+internal readonly record struct Sample(
+    double Seconds, long Received, long? Recorded, double CpuSeconds, int Collections, int Gen2Collections, double GcPauseSeconds, long AllocatedBytes);
 
 /// <summary>
-/// The bench process's garbage collections over part of a run: how many (of them gen2), their pauses in all, and that
-/// as a share of the time. Every pause stops Hookline, the sink and the load generator's clock alike.
+/// The bench process's garbage collections over part of a run: how many (of them gen2), their pauses in all, that as a
+/// share of the time, and the bytes the process allocated per item the sink received (what drives the collections).
+/// Every pause stops Hookline, the sink and the load generator's clock alike.
 /// </summary>
-internal sealed record GcLoad(int Collections, int Gen2, double PauseMs, double PauseShare)
+internal sealed record GcLoad(int Collections, int Gen2, double PauseMs, double PauseShare, double AllocatedKbPerItem)
 {
     public override string ToString()
-        => string.Create(CultureInfo.InvariantCulture, $"{Collections:N0} ({Gen2:N0} gen2), {PauseMs:N0} ms ({PauseShare:P1})");
+        => string.Create(CultureInfo.InvariantCulture, $"{Collections:N0} ({Gen2:N0} gen2), {PauseMs:N0} ms ({PauseShare:P1}); {AllocatedKbPerItem:N1} KB allocated per event");
 }
 
 /// <summary>Samples the sink (and Hookline's recorded results) every 100 ms, for rates over any part of a run.</summary>
@@ -92,16 +94,18 @@ internal sealed class Timeline : IAsyncDisposable
         var last = samples.LastOrDefault(s => s.Seconds <= to);
         var seconds = last.Seconds - first.Seconds;
         var pause = Math.Max(0, last.GcPauseSeconds - first.GcPauseSeconds);
+        var items = last.Received - first.Received;
         return new GcLoad(
             Math.Max(0, last.Collections - first.Collections), Math.Max(0, last.Gen2Collections - first.Gen2Collections),
-            Math.Round(pause * 1000, 1), seconds <= 0 ? 0 : Math.Round(pause / seconds, 4));
+            Math.Round(pause * 1000, 1), seconds <= 0 ? 0 : Math.Round(pause / seconds, 4),
+            items <= 0 ? 0 : Math.Round((last.AllocatedBytes - first.AllocatedBytes) / 1024.0 / items, 1));
     }
 
     public Sample Take()
     {
         var sample = new Sample(
             Now, _received(), _recorded(), Environment.CpuUsage.TotalTime.TotalSeconds,
-            GC.CollectionCount(0), GC.CollectionCount(2), GC.GetTotalPauseDuration().TotalSeconds);
+            GC.CollectionCount(0), GC.CollectionCount(2), GC.GetTotalPauseDuration().TotalSeconds, GC.GetTotalAllocatedBytes());
         lock (_gate)
         {
             _samples.Add(sample);

@@ -129,6 +129,24 @@ public sealed class IngestionBadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Chunked_body_without_a_length_under_the_limit_is_accepted_whole()
+    {
+        // Sent in 256-byte pieces, so the server gathers the body across reads.
+        var events = string.Join(",", Enumerable.Range(0, 3).Select(i => ApiRequests.EventBody(_account.Id, note: new string('x', 900) + i)));
+        var json = $$"""{"events":[{{events}}]}""";
+        Assert.True(Encoding.UTF8.GetByteCount(json) is > 2048 and < MaxRequestBytes);
+        var content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(json)), bufferSize: 256);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/events/batch") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+
+        var response = await _host.Platform.SendAsync(request);
+
+        await ApiAssert.JsonAsync(response, HttpStatusCode.Created);
+        Assert.Equal(3, await _host.CountEventsAsync(_account.Id));
+    }
+
+    [Fact]
     public async Task Batch_over_the_limit_is_refused_with_413()
     {
         var events = string.Join(",", Enumerable.Range(0, 40).Select(i => ApiRequests.EventBody(_account.Id, note: $"n{i}")));
