@@ -37,7 +37,12 @@ internal static class EventsApi
     {
         var key = IdempotencyKey(request);
         var raw = await BodyReader.ReadAsync(request, limits.Value.MaxRequestBytes, cancellationToken);
-        var evt = ingestion.Parse(RequestObject.ParseElement(raw), "", ingestion.Now());
+        NewEvent evt;
+        using (var document = RequestObject.ParseDocument(raw))
+        {
+            evt = ingestion.Parse(document.RootElement, "", ingestion.Now());
+        }
+
         var result = await ingestion.IngestAsync([evt], key, Ingestion.RequestHash(request.Path, raw), cancellationToken);
         return Answer(result, request, r => IngestedView.From(r.Events[0], evt), _ => "account_id");
     }
@@ -46,19 +51,24 @@ internal static class EventsApi
     {
         var key = IdempotencyKey(request);
         var raw = await BodyReader.ReadAsync(request, limits.Value.MaxRequestBytes, cancellationToken);
-        var root = RequestObject.Parse(raw, "events");
-        if (root.Element("events") is not { ValueKind: JsonValueKind.Array } array || array.GetArrayLength() == 0)
+        List<NewEvent> events;
+        using (var document = RequestObject.ParseDocument(raw))
         {
-            throw ApiException.BadRequest("The events field must be a non-empty array.", "events");
+            var root = RequestObject.From(document.RootElement, "", "events");
+            if (root.Element("events") is not { ValueKind: JsonValueKind.Array } array || array.GetArrayLength() == 0)
+            {
+                throw ApiException.BadRequest("The events field must be a non-empty array.", "events");
+            }
+
+            if (array.GetArrayLength() > limits.Value.MaxBatchEvents)
+            {
+                throw ApiException.BadRequest($"A batch holds at most {limits.Value.MaxBatchEvents} events.", "events");
+            }
+
+            var now = ingestion.Now();
+            events = [.. array.EnumerateArray().Select((e, i) => ingestion.Parse(e, $"events[{i}].", now))];
         }
 
-        if (array.GetArrayLength() > limits.Value.MaxBatchEvents)
-        {
-            throw ApiException.BadRequest($"A batch holds at most {limits.Value.MaxBatchEvents} events.", "events");
-        }
-
-        var now = ingestion.Now();
-        var events = array.EnumerateArray().Select((e, i) => ingestion.Parse(e, $"events[{i}].", now)).ToList();
         var result = await ingestion.IngestAsync(events, key, Ingestion.RequestHash(request.Path, raw), cancellationToken);
         return Answer(
             result, request, r => new Collection<IngestedView>([.. r.Events.Select((e, i) => IngestedView.From(e, events[i]))]),
