@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Hookline.Cli.Bench;
 
@@ -49,32 +50,48 @@ internal sealed class HooklineInProcess : IHookline
     private readonly WebApplication _app;
     private readonly CompletionWriter _writer;
 
-    private HooklineInProcess(WebApplication app, Uri baseAddress)
+    private HooklineInProcess(WebApplication app, Uri baseAddress, WarningLog warnings)
     {
         _app = app;
+        Warnings = warnings;
         BaseAddress = baseAddress;
         _writer = app.Services.GetRequiredService<CompletionWriter>();
     }
 
     public Uri BaseAddress { get; }
 
+    /// <summary>What this instance logged at Warning and above.</summary>
+    public WarningLog Warnings { get; }
+
     public long? Recorded => _writer.Written;
 
     public string Results => $"recorded {_writer.Written:N0}, waiting to be written {_writer.Unwritten:N0}, discarded as stale {_writer.Discarded:N0}";
+
+    /// <summary>Where the instance reports, when it stops, what it logged at Warning and above (if anything).</summary>
+    public TextWriter? Report { get; set; }
 
     public static async Task<HooklineInProcess> StartAsync(StoreInstance store, BenchOptions options, IReadOnlyDictionary<string, string>? extra = null)
     {
         var settings = HooklineSettings.For(store, options, extra);
         settings["urls"] = "http://127.0.0.1:0";
-        var app = HooklineServer.Build([.. settings.Select(kv => $"--{kv.Key}={kv.Value}")]);
+        var warnings = new WarningLog();
+        var app = HooklineServer.Build([.. settings.Select(kv => $"--{kv.Key}={kv.Value}")], builder =>
+        {
+            builder.Logging.AddProvider(warnings);
+            builder.Logging.AddFilter<WarningLog>(null, LogLevel.Warning);
+        });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new HooklineInProcess(app, new Uri(address));
+        return new HooklineInProcess(app, new Uri(address), warnings);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (Report is not null && Warnings.Summary() is { } summary)
+        {
+            await Report.WriteLineAsync($"      {summary}");
+        }
     }
 }

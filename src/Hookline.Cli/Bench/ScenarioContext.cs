@@ -11,7 +11,9 @@ internal sealed record ScenarioContext(BenchStore Store, Sink Sink, BenchOptions
         var instance = await Store.NewInstanceAsync(CancellationToken);
         try
         {
-            return (instance, await HooklineInProcess.StartAsync(instance, Options, extra));
+            var hookline = await HooklineInProcess.StartAsync(instance, Options, extra);
+            hookline.Report = Output;
+            return (instance, hookline);
         }
         catch
         {
