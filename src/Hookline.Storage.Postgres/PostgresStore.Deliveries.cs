@@ -143,9 +143,6 @@ internal sealed partial class PostgresStore
             // failure streak or auto-disable racing a merchant's disable can deadlock; PostgreSQL detects it and
             // the transaction runs again (WriteAsync).
 
-            // A completion consumes its lease (lease_owner goes NULL), so the same batch written twice (retried
-            // after a commit whose answer was lost) is discarded rather than applied again; the token alone does
-            // not tell, because a completion that schedules a retry leaves the row pending with the same token.
             // Planned for this batch's arrays every time, never from a cached generic plan. A generic plan made while
             // a fresh table was empty and unanalysed walks every pending delivery (through deliveries_due) and tests
             // it against each id of the batch: harmless with a few pending rows, 2.5 s a batch of 1,024 with ~8,000
@@ -156,6 +153,9 @@ internal sealed partial class PostgresStore
                 await custom.ExecuteNonQueryAsync(cancellationToken);
             }
 
+            // A completion consumes its lease (lease_owner goes NULL), so the same batch written twice (retried
+            // after a commit whose answer was lost) is discarded rather than applied again; the token alone does
+            // not tell, because a completion that schedules a retry leaves the row pending with the same token.
             var applied = new HashSet<string>(StringComparer.Ordinal);
             await using (var complete = Command(connection, transaction, $"""
                 UPDATE deliveries d

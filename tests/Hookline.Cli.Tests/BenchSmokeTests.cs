@@ -52,6 +52,7 @@ public sealed class BenchSmokeTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(s2.GetProperty("store_commits").GetProperty("commits").GetInt64(), s2.GetProperty("slow_acks").GetProperty("acks").GetInt64());
         Assert.True(s2.GetProperty("lateness").GetProperty("count").GetInt64() >= s2.GetProperty("events").GetInt64());
         Assert.True(s2.GetProperty("gc").GetProperty("pause_share").GetDouble() < 1);
+        Assert.True(s2.GetProperty("gc").GetProperty("allocated_kb_per_item").GetDouble() > 0, "no allocation sampled over S2's steady phase");
         Assert.Equal(3, Assert.Single(store.GetProperty("s3").EnumerateArray()).GetProperty("webhooks").GetInt32());
         Assert.True(store.GetProperty("s4").GetProperty("healthy_deliveries_per_second").GetDouble() > 0);
         Assert.True(store.GetProperty("s5").GetProperty("deliveries").GetInt64() >= 300);

@@ -49,28 +49,30 @@ internal sealed class HooklineInProcess : IHookline
 {
     private readonly WebApplication _app;
     private readonly CompletionWriter _writer;
+    private readonly WarningLog _warnings;
+    private readonly TextWriter? _report;
 
-    private HooklineInProcess(WebApplication app, Uri baseAddress, WarningLog warnings)
+    private HooklineInProcess(WebApplication app, Uri baseAddress, WarningLog warnings, TextWriter? report)
     {
         _app = app;
-        Warnings = warnings;
+        _warnings = warnings;
+        _report = report;
         BaseAddress = baseAddress;
         _writer = app.Services.GetRequiredService<CompletionWriter>();
     }
 
     public Uri BaseAddress { get; }
 
-    /// <summary>What this instance logged at Warning and above.</summary>
-    public WarningLog Warnings { get; }
-
     public long? Recorded => _writer.Written;
 
     public string Results => $"recorded {_writer.Written:N0}, waiting to be written {_writer.Unwritten:N0}, discarded as stale {_writer.Discarded:N0}";
 
-    /// <summary>Where the instance reports, when it stops, what it logged at Warning and above (if anything).</summary>
-    public TextWriter? Report { get; set; }
-
-    public static async Task<HooklineInProcess> StartAsync(StoreInstance store, BenchOptions options, IReadOnlyDictionary<string, string>? extra = null)
+    /// <summary>
+    /// Starts Hookline in this process; when it stops, it writes to <paramref name="report"/> what it logged at Warning
+    /// and above (if anything).
+    /// </summary>
+    public static async Task<HooklineInProcess> StartAsync(
+        StoreInstance store, BenchOptions options, IReadOnlyDictionary<string, string>? extra = null, TextWriter? report = null)
     {
         var settings = HooklineSettings.For(store, options, extra);
         settings["urls"] = "http://127.0.0.1:0";
@@ -82,16 +84,16 @@ internal sealed class HooklineInProcess : IHookline
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new HooklineInProcess(app, new Uri(address), warnings);
+        return new HooklineInProcess(app, new Uri(address), warnings, report);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-        if (Report is not null && Warnings.Summary() is { } summary)
+        if (_report is not null && _warnings.Summary() is { } summary)
         {
-            await Report.WriteLineAsync($"      {summary}");
+            await _report.WriteLineAsync($"      {summary}");
         }
     }
 }

@@ -11,9 +11,7 @@ internal sealed record ScenarioContext(BenchStore Store, Sink Sink, BenchOptions
         var instance = await Store.NewInstanceAsync(CancellationToken);
         try
         {
-            var hookline = await HooklineInProcess.StartAsync(instance, Options, extra);
-            hookline.Report = Output;
-            return (instance, hookline);
+            return (instance, await HooklineInProcess.StartAsync(instance, Options, extra, Output));
         }
         catch
         {

@@ -69,9 +69,7 @@ internal sealed class Timeline : IAsyncDisposable
     /// </summary>
     public double CpuMicrosecondsPerItem(double from, double to)
     {
-        var samples = Samples;
-        var first = samples.FirstOrDefault(s => s.Seconds >= from);
-        var last = samples.LastOrDefault(s => s.Seconds <= to);
+        var (first, last) = Between(from, to);
         var items = last.Received - first.Received;
         return items <= 0 ? 0 : Math.Round((last.CpuSeconds - first.CpuSeconds) * 1e6 / items, 1);
     }
@@ -79,9 +77,7 @@ internal sealed class Timeline : IAsyncDisposable
     /// <summary>Cores the process used on average between two moments (of the machine's <see cref="Environment.ProcessorCount"/>).</summary>
     public double CoresUsed(double from, double to)
     {
-        var samples = Samples;
-        var first = samples.FirstOrDefault(s => s.Seconds >= from);
-        var last = samples.LastOrDefault(s => s.Seconds <= to);
+        var (first, last) = Between(from, to);
         var seconds = last.Seconds - first.Seconds;
         return seconds <= 0 ? 0 : Math.Round((last.CpuSeconds - first.CpuSeconds) / seconds, 2);
     }
@@ -89,9 +85,7 @@ internal sealed class Timeline : IAsyncDisposable
     /// <summary>The process's garbage collections between two moments (the samples nearest inside them).</summary>
     public GcLoad Gc(double from, double to)
     {
-        var samples = Samples;
-        var first = samples.FirstOrDefault(s => s.Seconds >= from);
-        var last = samples.LastOrDefault(s => s.Seconds <= to);
+        var (first, last) = Between(from, to);
         var seconds = last.Seconds - first.Seconds;
         var pause = Math.Max(0, last.GcPauseSeconds - first.GcPauseSeconds);
         var items = last.Received - first.Received;
@@ -130,11 +124,16 @@ internal sealed class Timeline : IAsyncDisposable
 
     private double Rate(double from, double to, Func<Sample, long> value)
     {
-        var samples = Samples;
-        var first = samples.FirstOrDefault(s => s.Seconds >= from);
-        var last = samples.LastOrDefault(s => s.Seconds <= to);
+        var (first, last) = Between(from, to);
         var seconds = last.Seconds - first.Seconds;
         return seconds <= 0 ? 0 : Math.Round((value(last) - value(first)) / seconds, 1);
+    }
+
+    /// <summary>The samples nearest inside two moments of the run.</summary>
+    private (Sample First, Sample Last) Between(double from, double to)
+    {
+        var samples = Samples;
+        return (samples.FirstOrDefault(s => s.Seconds >= from), samples.LastOrDefault(s => s.Seconds <= to));
     }
 
     private async Task SampleAsync()

@@ -16,8 +16,6 @@ internal sealed class WarningLog : ILoggerProvider
     private readonly Dictionary<string, (long Count, string First)> _kinds = new(StringComparer.Ordinal);
     private long _count;
 
-    public long Count => Interlocked.Read(ref _count);
-
     /// <summary>One line for the bench's output, or null when nothing was logged.</summary>
     public string? Summary()
     {
