@@ -156,7 +156,10 @@ internal sealed partial class PostgresStore
             // A completion consumes its lease (lease_owner goes NULL), so the same batch written twice (retried
             // after a commit whose answer was lost) is discarded rather than applied again; the token alone does
             // not tell, because a completion that schedules a retry leaves the row pending with the same token.
-            var applied = new HashSet<string>(StringComparer.Ordinal);
+            // A batch may hold results of two leases of one delivery (a write that kept failing outlasted the first
+            // lease, and this worker leased and attempted it again): what applied is named by id and token, so the
+            // stale result is neither recorded as an attempt nor counted in the webhook's streak.
+            var applied = new HashSet<(string Id, long Token)>();
             await using (var complete = Command(connection, transaction, $"""
                 UPDATE deliveries d
                 SET status = c.status, attempts = c.attempts,
@@ -170,7 +173,7 @@ internal sealed partial class PostgresStore
                             @code::integer[], @attempted::boolean[], @error::text[])
                      AS c(id, token, status, attempts, trigger, next, code, attempted, error)
                 WHERE d.id = c.id AND d.lease_token = c.token AND d.lease_owner IS NOT NULL AND d.status = '{DeliveryStatus.Pending}'
-                RETURNING d.id
+                RETURNING d.id, c.token
                 """,
                 P("now", Ms(batch.Now)),
                 P("id", completions.Select(c => c.DeliveryId).ToArray()),
@@ -186,11 +189,11 @@ internal sealed partial class PostgresStore
             {
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    applied.Add(reader.GetString(0));
+                    applied.Add((reader.GetString(0), reader.GetInt64(1)));
                 }
             }
 
-            var attempted = completions.Where(c => c.Outcome is not null && applied.Contains(c.DeliveryId)).ToArray();
+            var attempted = completions.Where(c => c.Outcome is not null && applied.Contains((c.DeliveryId, c.LeaseToken))).ToArray();
             await InsertAttemptsAsync(connection, transaction, attempted, cancellationToken);
 
             var failedWebhooks = new SortedDictionary<string, (DateTimeOffset First, AttemptOutcome Last)>(StringComparer.Ordinal);

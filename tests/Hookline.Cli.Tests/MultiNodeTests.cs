@@ -167,7 +167,15 @@ public sealed class MultiNodeTests(ITestOutputHelper output) : IAsyncLifetime
         // Every 2xx names a committed event, and every one is delivered by the worker that lived through it.
         var stored = (await IdsAsync("SELECT id FROM events")).ToHashSet();
         Assert.DoesNotContain(accepted.Keys, id => !stored.Contains(id));
-        await WaitUntilAsync(() => Received(receiver).IsSupersetOf(accepted.Keys), "every accepted event delivered after the restart", TimeSpan.FromSeconds(30));
+        try
+        {
+            await WaitUntilAsync(() => Received(receiver).IsSupersetOf(accepted.Keys), "every accepted event delivered after the restart", TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException)
+        {
+            output.WriteLine("WORKER:\n" + worker.Output);
+            throw;
+        }
         Log($"promptly delivered after the restart in {await ProbeAsync(api, accountId, receiver)} ms");
         Assert.Contains("Dispatcher", worker.Output, StringComparison.Ordinal);
     }

@@ -596,6 +596,36 @@ public abstract partial class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Batch_holding_results_of_two_leases_of_one_delivery_applies_the_current_one_only()
+    {
+        // A results write that keeps failing (the database restarting) outlasts a lease: the same worker leases the
+        // deliveries again, attempts them again, and both results of each end up in one batch. Only the current
+        // lease's result counts, whichever comes first; the stale one is neither recorded nor allowed to fail the batch.
+        var account = await AccountAsync();
+        var webhook = await WebhookAsync(account);
+        await IngestAsync(Event(account));
+        await IngestAsync(Event(account));
+        var stale = await LeaseAsync(T0);
+        var current = await LeaseAsync(T0 + LeaseFor + TimeSpan.FromSeconds(1));
+        Assert.Equal(stale.Select(d => d.Id), current.Select(d => d.Id));
+        var retryAt = T0 + TimeSpan.FromHours(1);
+
+        var report = await CompleteAsync(T0 + LeaseFor + TimeSpan.FromSeconds(2),
+            Failure(stale[0], T0, retryAt, status: 500), Success(current[0], T0 + LeaseFor),
+            Success(current[1], T0 + LeaseFor), Failure(stale[1], T0, retryAt, status: 500));
+
+        Assert.Equal((2, 2), (report.Applied, report.Discarded));
+        foreach (var delivery in current)
+        {
+            var delivered = await DeliveryAsync(account, delivery.Id);
+            Assert.Equal(DeliveryStatus.Succeeded, delivered.Delivery.Status);
+            Assert.Equal(200, Assert.Single(delivered.Attempts).StatusCode);
+        }
+
+        Assert.Null((await WebhookByIdAsync(account, webhook.Id)).FailingSince);
+    }
+
+    [Fact]
     public async Task Late_result_of_a_stale_owner_never_reverts_a_delivered_row()
     {
         var account = await AccountAsync();
