@@ -218,6 +218,12 @@ internal sealed partial class PostgresStore
             return new CompletionReport(applied.Count, completions.Count - applied.Count, disabled);
         }, cancellationToken);
 
+    /// <summary>
+    /// Class 22 (data exception) and class 23 (integrity constraint violation). Everything else is worth waiting out:
+    /// connection failures, a server shutting down or starting (57P01, 57P03), lack of resources (class 53).
+    /// </summary>
+    public bool RefusesData(Exception exception) => exception is PostgresException { SqlState: ['2', '2' or '3', ..] };
+
     public Task<DeliveryDetail?> GetDeliveryAsync(string accountId, string mode, string deliveryId, CancellationToken cancellationToken)
         => ReadAsync(async connection =>
         {

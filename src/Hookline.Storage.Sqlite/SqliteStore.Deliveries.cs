@@ -322,6 +322,9 @@ internal sealed partial class SqliteStore
         return false;
     }
 
+    /// <summary>SQLITE_TOOBIG, SQLITE_CONSTRAINT (a trigger's RAISE included) and SQLITE_MISMATCH; busy, locked, I/O and full disk are worth waiting out.</summary>
+    public bool RefusesData(Exception exception) => exception is SqliteException { SqliteErrorCode: 18 or 19 or 20 };
+
     public Task<DeliveryDetail?> GetDeliveryAsync(string accountId, string mode, string deliveryId, CancellationToken cancellationToken)
         => ReadAsync(async connection =>
         {

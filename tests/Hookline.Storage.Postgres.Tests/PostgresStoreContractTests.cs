@@ -237,6 +237,28 @@ public sealed class PostgresStoreContractTests : StoreContractTests
         }
     }
 
+    private protected override async Task RefuseAttemptsOfAsync(string deliveryId)
+    {
+        await using var connection = await OpenDirectAsync();
+        await ExecuteAsync(connection, $"ALTER TABLE attempts ADD CONSTRAINT refuse_attempts CHECK (delivery_id <> '{deliveryId}') NOT VALID");
+    }
+
+    [Fact]
+    public async Task Lost_connections_are_not_a_refusal_of_the_data()
+    {
+        // Every connection the store holds is cut (an administrator, a failover): its next write fails, and the
+        // completion writer must wait that out with the same batch, not set results apart and drop them.
+        await Store.CountDeliveriesAsync(Ct);
+        await using (var connection = await OpenDirectAsync())
+        {
+            await ExecuteAsync(connection, $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        }
+
+        var lost = await Assert.ThrowsAnyAsync<Exception>(() => Store.CompleteAsync(new([], T0, TimeSpan.FromHours(1)), Ct));
+
+        Assert.False(Store.RefusesData(lost), lost.ToString());
+    }
+
     private async Task<NpgsqlConnection> OpenDirectAsync()
     {
         var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString);

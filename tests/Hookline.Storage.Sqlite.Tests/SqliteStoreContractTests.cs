@@ -180,12 +180,21 @@ public sealed class SqliteStoreContractTests : StoreContractTests
         }
     }
 
-    private async Task<SqliteConnection> OpenDirectAsync()
+    private protected override async Task RefuseAttemptsOfAsync(string deliveryId)
+    {
+        await using var connection = await OpenDirectAsync(SqliteOpenMode.ReadWrite);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "CREATE TRIGGER refuse_attempts BEFORE INSERT ON attempts WHEN NEW.delivery_id = $id BEGIN SELECT RAISE(ABORT, 'refused by the test'); END";
+        command.CommandText = command.CommandText.Replace("$id", $"'{deliveryId}'", StringComparison.Ordinal);
+        await command.ExecuteNonQueryAsync(Ct);
+    }
+
+    private async Task<SqliteConnection> OpenDirectAsync(SqliteOpenMode mode = SqliteOpenMode.ReadOnly)
     {
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = DatabasePath,
-            Mode = SqliteOpenMode.ReadOnly,
+            Mode = mode,
             Pooling = false,
         }.ToString());
         await connection.OpenAsync(Ct);

@@ -32,10 +32,18 @@ internal sealed partial class CompletionWriter(
 
     /// <summary>Real time on purpose: a test's frozen clock must not hold results back.</summary>
     private static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>
+    /// A refusal is asked again twice before the result is dropped: a constraint can be violated by a race that a
+    /// moment later is gone, and a result is worth a few round trips.
+    /// </summary>
+    private const int RefusalsBeforeDropping = 3;
+
     private readonly Channel<Completion> _pending = Channel.CreateUnbounded<Completion>(new UnboundedChannelOptions { SingleReader = true });
     private long _written;
     private long _discarded;
     private long _unwritten;
+    private long _dropped;
 
     public long Written => Interlocked.Read(ref _written);
 
@@ -47,6 +55,9 @@ internal sealed partial class CompletionWriter(
     public long Unwritten => Interlocked.Read(ref _unwritten);
 
     public long Discarded => Interlocked.Read(ref _discarded);
+
+    /// <summary>Results the store refused on their own, again and again, and that were given up (their deliveries come back when the lease runs out).</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <summary>Raised after each written batch with the webhooks that batch disabled.</summary>
     public event Action<IReadOnlyList<string>>? WebhooksDisabled;
@@ -94,9 +105,16 @@ internal sealed partial class CompletionWriter(
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="batch"/>, waiting out a store that is unreachable or busy for as long as it takes. When the
+    /// store refuses what the batch holds (<see cref="IDeliveryStore.RefusesData"/>), the batch is written in halves
+    /// until the refused result stands alone, so one bad result never holds back every result behind it; a result
+    /// refused <see cref="RefusalsBeforeDropping"/> times on its own is dropped (<see cref="Dropped"/>).
+    /// </summary>
     private async Task WriteAsync(List<Completion> batch, CancellationToken cancellationToken)
     {
         var delay = TimeSpan.FromMilliseconds(100);
+        var refusals = 0;
         while (true)
         {
             try
@@ -126,6 +144,24 @@ internal sealed partial class CompletionWriter(
 
                 return;
             }
+            catch (Exception e) when (e is not OperationCanceledException && store.RefusesData(e) && batch.Count > 1)
+            {
+                Log.BatchRefused(logger, e, batch.Count);
+                var half = batch.Count / 2;
+                await WriteAsync(batch.GetRange(0, half), cancellationToken);
+                await WriteAsync(batch.GetRange(half, batch.Count - half), cancellationToken);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException && store.RefusesData(e) && ++refusals >= RefusalsBeforeDropping)
+            {
+                // Its delivery stays leased to this worker until the lease runs out, then it is attempted again.
+                var dropped = batch[0];
+                Log.ResultDropped(logger, e, dropped.DeliveryId, dropped.AttemptNumber, refusals);
+                Interlocked.Add(ref _unwritten, -1);
+                Interlocked.Increment(ref _dropped);
+                metrics.ResultDropped();
+                return;
+            }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 Log.WriteFailed(logger, e, batch.Count, delay);
@@ -145,5 +181,11 @@ internal sealed partial class CompletionWriter(
 
         [LoggerMessage(2003, LogLevel.Error, "Could not record {Count} attempt results; retrying in {Delay}")]
         public static partial void WriteFailed(ILogger logger, Exception exception, int count, TimeSpan delay);
+
+        [LoggerMessage(2004, LogLevel.Warning, "The store refused a batch of {Count} attempt results; writing it in halves to set the refused result apart")]
+        public static partial void BatchRefused(ILogger logger, Exception exception, int count);
+
+        [LoggerMessage(2005, LogLevel.Error, "The store refused the result of attempt {AttemptNumber} of delivery {DeliveryId} {Refusals} times; dropped it. The delivery is attempted again when its lease runs out")]
+        public static partial void ResultDropped(ILogger logger, Exception exception, string deliveryId, int attemptNumber, int refusals);
     }
 }

@@ -20,6 +20,7 @@ internal sealed class HooklineMetrics : IDisposable
     private readonly Histogram<double> _attemptDuration;
     private readonly Histogram<double> _resultsWrite;
     private readonly Counter<long> _webhooksDisabled;
+    private readonly Counter<long> _resultsDropped;
     private readonly Histogram<double> _sqliteCommit;
     private readonly Counter<double> _sqliteWriterBusy;
 
@@ -36,6 +37,9 @@ internal sealed class HooklineMetrics : IDisposable
             "hookline.sqlite.writer.busy", "s",
             "Time SQLite's single writer spent, by work (ingest, lease, results, other, and commit: the WAL append and fsync). Its rate is the writer's load: near 1 it is saturated and every write queues.");
         _webhooksDisabled = Meter.CreateCounter<long>("hookline.webhooks.disabled", "{webhook}", "Webhooks disabled after failing for the whole retry window.");
+        _resultsDropped = Meter.CreateCounter<long>(
+            "hookline.results.dropped", "{result}",
+            "Attempt results the store refused on their own, again and again, and that were given up: each delivery is attempted again when its lease runs out. Any is a bug to report.");
     }
 
     public Meter Meter { get; }
@@ -63,6 +67,8 @@ internal sealed class HooklineMetrics : IDisposable
             _webhooksDisabled.Add(webhooksDisabled);
         }
     }
+
+    public void ResultDropped() => _resultsDropped.Add(1);
 
     /// <summary>One SQLite commit that started at <paramref name="startTimestamp"/>: its duration, and the writer's time it took.</summary>
     public void SqliteCommitted(long startTimestamp)

@@ -91,6 +91,13 @@ internal interface IDeliveryStore
     /// </summary>
     Task<CompletionReport> CompleteAsync(CompletionBatch batch, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether <paramref name="exception"/>, thrown by <see cref="CompleteAsync"/>, refuses something the batch holds (a
+    /// constraint or a value the schema rejects): the same batch would fail again however long the writer waited,
+    /// unlike a store that is unreachable, busy or restarting.
+    /// </summary>
+    bool RefusesData(Exception exception);
+
     Task<DeliveryDetail?> GetDeliveryAsync(string accountId, string mode, string deliveryId, CancellationToken cancellationToken);
 
     /// <summary>Newest first; null when the webhook does not exist for that account and mode (deleted ones included).</summary>

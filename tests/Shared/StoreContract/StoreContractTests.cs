@@ -42,6 +42,12 @@ public abstract partial class StoreContractTests : IAsyncLifetime
     /// </summary>
     private protected abstract Task<IHooklineStore> ReopenStoreAsync();
 
+    /// <summary>
+    /// From now on the store's database refuses to record any attempt of <paramref name="deliveryId"/>, with an error
+    /// of the kind a constraint raises: how a bug in what a results batch holds would show.
+    /// </summary>
+    private protected abstract Task RefuseAttemptsOfAsync(string deliveryId);
+
     /// <summary>Removes what <see cref="CreateStoreAsync"/> created (a file, a database); the store is disposed.</summary>
     protected virtual Task DeleteStoreDataAsync() => Task.CompletedTask;
 
@@ -623,6 +629,34 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         }
 
         Assert.Null((await WebhookByIdAsync(account, webhook.Id)).FailingSince);
+    }
+
+    [Fact]
+    public async Task Batch_refused_for_what_it_holds_says_so_and_changes_nothing()
+    {
+        // The completion writer sets a refused result apart by writing the batch in halves, which is only right when
+        // the store tells a refusal of the data from being unreachable or busy, and a refused batch leaves no trace.
+        var account = await AccountAsync();
+        await WebhookAsync(account);
+        await IngestAsync(Event(account));
+        await IngestAsync(Event(account));
+        var leased = await LeaseAsync(T0);
+        await RefuseAttemptsOfAsync(leased[0].Id);
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(
+            () => CompleteAsync(T0 + TimeSpan.FromSeconds(1), Success(leased[1], T0), Success(leased[0], T0)));
+
+        Assert.True(Store.RefusesData(refused), refused.ToString());
+        foreach (var delivery in leased)
+        {
+            var untouched = await DeliveryAsync(account, delivery.Id);
+            Assert.Equal(DeliveryStatus.Pending, untouched.Delivery.Status);
+            Assert.Empty(untouched.Attempts);
+        }
+
+        Assert.Equal(1, (await CompleteAsync(T0 + TimeSpan.FromSeconds(2), Success(leased[1], T0))).Applied);
+        Assert.Equal(DeliveryStatus.Succeeded, (await DeliveryAsync(account, leased[1].Id)).Delivery.Status);
+        Assert.False(Store.RefusesData(new TimeoutException()));
     }
 
     [Fact]
