@@ -42,7 +42,8 @@ internal static class LatencyScenario
             var writer = WriterLoad.MeasureAsync(hookline.BaseAddress, options.Warmup, options.Warmup + options.Duration);
             double cores, cpuPerEvent;
             GcLoad gc;
-            await using (var timeline = new Timeline(() => sink.Total, () => hookline.Recorded))
+            using var allocations = new AllocationTicks();
+            await using (var timeline = new Timeline(() => sink.Total, () => hookline.Recorded, () => allocations.Bytes))
             {
                 await using (Progress.Start(context.Output, context.Label($"S2 {rate}/s"), () => $"{SteadyRun.Status(timeline, Accepted() - sink.Total)}  in flight {load.Outstanding:N0}"))
                 {

@@ -29,13 +29,18 @@ internal sealed class Timeline : IAsyncDisposable
     private readonly List<Sample> _samples = [];
     private readonly Func<long> _received;
     private readonly Func<long?> _recorded;
+    private readonly Func<long> _allocated;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _sampling;
 
-    public Timeline(Func<long> received, Func<long?> recorded)
+    /// <param name="received">Deliveries the sink has received so far.</param>
+    /// <param name="recorded">Results Hookline has recorded so far, or null when not visible.</param>
+    /// <param name="allocated">Bytes the process has allocated so far (<see cref="AllocationTicks"/>); none when not given.</param>
+    public Timeline(Func<long> received, Func<long?> recorded, Func<long>? allocated = null)
     {
         _received = received;
         _recorded = recorded;
+        _allocated = allocated ?? (() => 0);
         Started = Stopwatch.GetTimestamp();
         Take();
         _sampling = SampleAsync();
@@ -99,7 +104,7 @@ internal sealed class Timeline : IAsyncDisposable
     {
         var sample = new Sample(
             Now, _received(), _recorded(), Environment.CpuUsage.TotalTime.TotalSeconds,
-            GC.CollectionCount(0), GC.CollectionCount(2), GC.GetTotalPauseDuration().TotalSeconds, GC.GetTotalAllocatedBytes());
+            GC.CollectionCount(0), GC.CollectionCount(2), GC.GetTotalPauseDuration().TotalSeconds, _allocated());
         lock (_gate)
         {
             _samples.Add(sample);
