@@ -14,9 +14,9 @@ namespace Hookline.Storage.Postgres;
 /// them in flight spent two cores switching between the app and as many backends, and single-event
 /// ingestion topped out near 1.3k/s (docs/benchmarks.md). Instead requests queue, and each of
 /// <see cref="GroupWriters"/> writers takes everything queued (up to <see cref="MaxGroupRequests"/> requests or
-/// <see cref="MaxGroupEvents"/> events) into one transaction of three round trips whatever its size: the reads
-/// (accounts, idempotency keys claimed, webhooks with their secrets), the inserts, the commit; a fourth only
-/// when a key was used before. Each request keeps its own answer: an unknown account or a used idempotency key
+/// <see cref="MaxGroupEvents"/> events) into one transaction of two round trips whatever its size: the reads
+/// (accounts, idempotency keys claimed, webhooks with their secrets), then the inserts with the COMMIT; a third
+/// only when a key was used before. Each request keeps its own answer: an unknown account or a used idempotency key
 /// is answered alone and writes nothing. Should the group's transaction fail, each request runs again in a
 /// transaction of its own, so one bad request cannot fail the others. A lone request is a group of one: there is a single code path.
 /// </summary>
@@ -268,7 +268,7 @@ internal sealed partial class PostgresStore
             results[i] = new IngestResult(IngestStatus.Created, ingested, []);
         }
 
-        await InsertAsync(connection, transaction, events, deliveries, remembered, released, cancellationToken);
+        await InsertAsync(connection, transaction, effects, events, deliveries, remembered, released, cancellationToken);
 
         for (var i = 0; i < group.Count; i++)
         {
@@ -412,10 +412,14 @@ internal sealed partial class PostgresStore
         }
     }
 
-    /// <summary>The group's events, deliveries and idempotent answers (and the release of keys it gave up) in one round trip.</summary>
+    /// <summary>
+    /// The group's events, deliveries and idempotent answers (and the release of keys it gave up), and the COMMIT, in one
+    /// round trip: its answer means the group is durable. Should a statement fail, PostgreSQL skips the rest of the
+    /// batch, COMMIT included, and the transaction is rolled back when it is disposed.
+    /// </summary>
     private static async Task InsertAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, List<NewEvent> events, DeliveryRows deliveries, List<(string Key, string Response)> remembered,
-        List<string> released, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, CommitEffects effects, List<NewEvent> events, DeliveryRows deliveries,
+        List<(string Key, string Response)> remembered, List<string> released, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection, transaction);
         if (events.Count > 0)
@@ -452,6 +456,8 @@ internal sealed partial class PostgresStore
 
         if (batch.BatchCommands.Count > 0)
         {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            effects.Committed = true;
             await batch.ExecuteNonQueryAsync(cancellationToken);
         }
     }

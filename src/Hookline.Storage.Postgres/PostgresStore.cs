@@ -183,7 +183,11 @@ internal sealed partial class PostgresStore : IHooklineStore, IWorkSignal
                 await using var connection = await OpenAsync(cancellationToken);
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                 var result = await work(connection, transaction, effects);
-                await transaction.CommitAsync(CancellationToken.None);
+                if (!effects.Committed)
+                {
+                    await transaction.CommitAsync(CancellationToken.None);
+                }
+
                 if (effects.QueuedWork)
                 {
                     _notifier.Signal();
@@ -278,5 +282,8 @@ internal sealed partial class PostgresStore : IHooklineStore, IWorkSignal
     {
         /// <summary>Due work other processes may take was queued without a lease (wake their workers).</summary>
         public bool QueuedWork { get; set; }
+
+        /// <summary>The work's last round trip carried the COMMIT itself: the transaction is over.</summary>
+        public bool Committed { get; set; }
     }
 }
