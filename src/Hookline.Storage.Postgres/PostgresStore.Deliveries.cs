@@ -90,6 +90,44 @@ internal sealed partial class PostgresStore
             LIMIT @scan) AS due
         """;
 
+    /// <summary>
+    /// Settings for the results transaction, so that <see cref="CompleteSql"/> finds each row of the batch by its primary
+    /// key whatever the statistics say. Left to the planner, a table whose statistics lag behind a growing backlog (a
+    /// fresh database, an endpoint that went down) gets plans that visit every pending delivery for each batch: a cached
+    /// generic plan walked them through the partial index deliveries_due once per id of the batch (2.5 s a batch of
+    /// 1,024 at ~8,000 pending: the bench S3 stall), and a custom plan hashed all of them (~100 ms a batch at ~14,000,
+    /// growing with the backlog: S4's slowdown once its black-holed webhook had piled up). So: a plan made for each
+    /// batch, and no hash join, merge join, sequential or bitmap scan, which leaves a nested loop over the batch with an
+    /// index probe per row. The rest of the transaction looks rows up by key, so the settings cost it nothing.
+    /// docs/postgres.md, Prepared statements and plans.
+    /// </summary>
+    internal const string CompletePlanningSql = """
+        SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;
+        SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off
+        """;
+
+    /// <summary>
+    /// Applies a batch of results to the rows still leased with the same token, and names what it applied. The status
+    /// test is written so that no index can serve it (IS NOT DISTINCT FROM is no index operator and does not prove
+    /// deliveries_due's predicate; status is never NULL, so it means =): the only index left to the plan is the
+    /// primary key.
+    /// </summary>
+    internal const string CompleteSql = $"""
+        UPDATE deliveries d
+        SET status = c.status, attempts = c.attempts,
+            trigger = CASE WHEN c.status = '{DeliveryStatus.Pending}' THEN '{AttemptTrigger.Retry}' ELSE c.trigger END,
+            next_attempt_at = c.next,
+            completed_at = CASE WHEN c.status = '{DeliveryStatus.Pending}' THEN NULL ELSE @now END,
+            last_status_code = COALESCE(c.code, CASE WHEN c.attempted THEN NULL ELSE d.last_status_code END),
+            last_error = CASE WHEN c.attempted THEN c.error ELSE COALESCE(c.error, d.last_error) END,
+            lease_owner = NULL, lease_expires_at = NULL
+        FROM unnest(@id::text[], @token::bigint[], @status::text[], @attempts::integer[], @trigger::text[], @next::bigint[],
+                    @code::integer[], @attempted::boolean[], @error::text[])
+             AS c(id, token, status, attempts, trigger, next, code, attempted, error)
+        WHERE d.id = c.id AND d.lease_token = c.token AND d.lease_owner IS NOT NULL AND d.status IS NOT DISTINCT FROM '{DeliveryStatus.Pending}'
+        RETURNING d.id, c.token
+        """;
+
     public Task<IReadOnlyList<LeasedDelivery>> LeaseDueAsync(LeaseRequest request, CancellationToken cancellationToken)
         => WriteAsync<IReadOnlyList<LeasedDelivery>>(async (connection, transaction) =>
         {
@@ -143,14 +181,9 @@ internal sealed partial class PostgresStore
             // failure streak or auto-disable racing a merchant's disable can deadlock; PostgreSQL detects it and
             // the transaction runs again (WriteAsync).
 
-            // Planned for this batch's arrays every time, never from a cached generic plan. A generic plan made while
-            // a fresh table was empty and unanalysed walks every pending delivery (through deliveries_due) and tests
-            // it against each id of the batch: harmless with a few pending rows, 2.5 s a batch of 1,024 with ~8,000
-            // (bench S3 on a fresh database: results fell behind, the hold limit filled and leasing stopped until the
-            // leases ran out). A custom plan hashes the batch instead (EXPLAIN ANALYZE in docs/postgres.md).
-            await using (var custom = Command(connection, transaction, "SET LOCAL plan_cache_mode = force_custom_plan"))
+            await using (var planning = Command(connection, transaction, CompletePlanningSql))
             {
-                await custom.ExecuteNonQueryAsync(cancellationToken);
+                await planning.ExecuteNonQueryAsync(cancellationToken);
             }
 
             // A completion consumes its lease (lease_owner goes NULL), so the same batch written twice (retried
@@ -160,21 +193,7 @@ internal sealed partial class PostgresStore
             // lease, and this worker leased and attempted it again): what applied is named by id and token, so the
             // stale result is neither recorded as an attempt nor counted in the webhook's streak.
             var applied = new HashSet<(string Id, long Token)>();
-            await using (var complete = Command(connection, transaction, $"""
-                UPDATE deliveries d
-                SET status = c.status, attempts = c.attempts,
-                    trigger = CASE WHEN c.status = '{DeliveryStatus.Pending}' THEN '{AttemptTrigger.Retry}' ELSE c.trigger END,
-                    next_attempt_at = c.next,
-                    completed_at = CASE WHEN c.status = '{DeliveryStatus.Pending}' THEN NULL ELSE @now END,
-                    last_status_code = COALESCE(c.code, CASE WHEN c.attempted THEN NULL ELSE d.last_status_code END),
-                    last_error = CASE WHEN c.attempted THEN c.error ELSE COALESCE(c.error, d.last_error) END,
-                    lease_owner = NULL, lease_expires_at = NULL
-                FROM unnest(@id::text[], @token::bigint[], @status::text[], @attempts::integer[], @trigger::text[], @next::bigint[],
-                            @code::integer[], @attempted::boolean[], @error::text[])
-                     AS c(id, token, status, attempts, trigger, next, code, attempted, error)
-                WHERE d.id = c.id AND d.lease_token = c.token AND d.lease_owner IS NOT NULL AND d.status = '{DeliveryStatus.Pending}'
-                RETURNING d.id, c.token
-                """,
+            await using (var complete = Command(connection, transaction, CompleteSql,
                 P("now", Ms(batch.Now)),
                 P("id", completions.Select(c => c.DeliveryId).ToArray()),
                 P("token", completions.Select(c => c.LeaseToken).ToArray()),

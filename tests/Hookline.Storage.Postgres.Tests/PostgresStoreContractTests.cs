@@ -244,6 +244,72 @@ public sealed class PostgresStoreContractTests : StoreContractTests
     }
 
     [Fact]
+    public async Task Results_update_probes_the_primary_key_per_row_even_when_statistics_know_nothing_of_the_backlog()
+    {
+        // 20,000 pending deliveries, half of them leased, on a table never analysed: the state of a fresh database, or
+        // of one whose backlog grew faster than autovacuum looked. Planned from statistics, the results UPDATE then
+        // visited every pending delivery for each batch (a hash of all of them, or a walk per id of the batch); it
+        // must take each row of the batch by its primary key instead (PostgresStore.CompletePlanningSql).
+        await using var connection = await OpenDirectAsync();
+        await ExecuteAsync(connection, """
+            INSERT INTO accounts (id, name, email, created_at) VALUES ('acc_plan', 'Acme', 'ops@acme.test', 0);
+            INSERT INTO webhooks (id, account_id, mode, product, url, events, active, created_at, updated_at)
+                VALUES ('wh_plan', 'acc_plan', 'test', 'payments', 'https://example.com/hook', '["*"]', true, 0, 0);
+            INSERT INTO events (id, account_id, mode, name, product, body, created_at)
+                SELECT 'evt_' || g, 'acc_plan', 'test', 'payment.captured', 'payments', '\x7b7d', 0 FROM generate_series(1, 20000) g;
+            INSERT INTO deliveries (id, event_id, webhook_id, account_id, mode, status, trigger, created_at, next_attempt_at, deadline_at,
+                                    lease_owner, lease_expires_at, lease_token)
+                SELECT 'dlv_' || g, 'evt_' || g, 'wh_plan', 'acc_plan', 'test', 'pending', 'initial', 0, 0, 4102444800000,
+                       CASE WHEN g % 2 = 0 THEN 'worker' END, CASE WHEN g % 2 = 0 THEN 4102444800000 END, 1
+                FROM generate_series(1, 20000) g;
+            """);
+        var ids = Enumerable.Range(1, 1024).Select(i => $"dlv_{i * 2}").ToArray();
+
+        await using var transaction = await connection.BeginTransactionAsync(Ct);
+        await using (var planning = new NpgsqlCommand(PostgresStore.CompletePlanningSql, connection, transaction))
+        {
+            await planning.ExecuteNonQueryAsync(Ct);
+        }
+
+        await using var explain = new NpgsqlCommand("EXPLAIN (FORMAT JSON) " + PostgresStore.CompleteSql, connection, transaction);
+        explain.Parameters.AddWithValue("now", 1L);
+        explain.Parameters.AddWithValue("id", ids);
+        explain.Parameters.AddWithValue("token", ids.Select(_ => 1L).ToArray());
+        explain.Parameters.AddWithValue("status", ids.Select(_ => "succeeded").ToArray());
+        explain.Parameters.AddWithValue("attempts", ids.Select(_ => 1).ToArray());
+        explain.Parameters.AddWithValue("trigger", ids.Select(_ => "initial").ToArray());
+        explain.Parameters.AddWithValue("next", ids.Select(_ => (long?)null).ToArray());
+        explain.Parameters.AddWithValue("code", ids.Select(_ => (int?)200).ToArray());
+        explain.Parameters.AddWithValue("attempted", ids.Select(_ => true).ToArray());
+        explain.Parameters.AddWithValue("error", ids.Select(_ => (string?)null).ToArray());
+        var plan = (string)(await explain.ExecuteScalarAsync(Ct))!;
+
+        var scans = new List<(string Node, string? Index, string? Condition)>();
+        Walk(System.Text.Json.JsonDocument.Parse(plan).RootElement[0].GetProperty("Plan"));
+        var deliveries = Assert.Single(scans, s => s.Node != "Function Scan");
+        Assert.True(deliveries is ("Index Scan", "deliveries_pkey", { } condition) && condition.Contains("c.id", StringComparison.Ordinal), plan);
+        Assert.DoesNotContain("Hash", plan, StringComparison.Ordinal);
+
+        void Walk(System.Text.Json.JsonElement node)
+        {
+            var type = node.GetProperty("Node Type").GetString()!;
+            if (type.EndsWith("Scan", StringComparison.Ordinal))
+            {
+                scans.Add((type, node.TryGetProperty("Index Name", out var index) ? index.GetString() : null,
+                    node.TryGetProperty("Index Cond", out var cond) ? cond.GetString() : null));
+            }
+
+            if (node.TryGetProperty("Plans", out var children))
+            {
+                foreach (var child in children.EnumerateArray())
+                {
+                    Walk(child);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task Lost_connections_are_not_a_refusal_of_the_data()
     {
         // Every connection the store holds is cut (an administrator, a failover): its next write fails, and the
