@@ -173,7 +173,7 @@ public sealed class MultiNodeTests(ITestOutputHelper output) : IAsyncLifetime
         }
         catch (TimeoutException)
         {
-            output.WriteLine("WORKER:\n" + worker.Output);
+            output.WriteLine("The worker's log:\n" + worker.Output);
             throw;
         }
         Log($"promptly delivered after the restart in {await ProbeAsync(api, accountId, receiver)} ms");

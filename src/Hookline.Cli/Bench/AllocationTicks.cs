@@ -16,13 +16,9 @@ internal sealed class AllocationTicks : EventListener
     private const EventKeywords GcKeyword = (EventKeywords)0x1;
     private const int AllocationTickEvent = 10;
     private long _bytes;
-    private long _ticks;
 
     /// <summary>Bytes allocated since this listener started, to within one tick (~100 KB) per heap.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
-
-    /// <summary>Ticks seen, so a caller can tell "no allocation" from "no events".</summary>
-    public long Ticks => Interlocked.Read(ref _ticks);
 
     protected override void OnEventSourceCreated(EventSource eventSource)
     {
@@ -49,7 +45,6 @@ internal sealed class AllocationTicks : EventListener
         if (index >= 0 && payload[index] is { } amount)
         {
             Interlocked.Add(ref _bytes, Convert.ToInt64(amount, System.Globalization.CultureInfo.InvariantCulture));
-            Interlocked.Increment(ref _ticks);
         }
     }
 }
