@@ -117,14 +117,7 @@ internal static class StoredRows
     /// </summary>
     public static async Task<long> CountEventsAsync(this HooklineHost host, string accountId)
     {
-        var connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(host.DataDirectory, "hookline.db"),
-            Mode = SqliteOpenMode.ReadOnly,
-            Pooling = false,
-        }.ToString();
-        await using var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync();
+        await using var connection = await host.OpenDatabaseAsync(SqliteOpenMode.ReadOnly);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT COUNT(*) FROM events WHERE account_id = $a";
         command.Parameters.AddWithValue("$a", accountId);

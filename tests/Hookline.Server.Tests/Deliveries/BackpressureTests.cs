@@ -1,6 +1,5 @@
 using Hookline.Core.Delivery;
 using Hookline.Server.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 
 namespace Hookline.Server.Tests.Deliveries;
 
@@ -25,12 +24,7 @@ public sealed class BackpressureTests
         await receiver.WaitForAsync(2);
 
         // Another connection takes SQLite's write lock: the store cannot record anything until it lets go.
-        await using var blocker = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(host.DataDirectory, "hookline.db"),
-            Pooling = false,
-        }.ToString());
-        await blocker.OpenAsync();
+        await using var blocker = await host.OpenDatabaseAsync();
         await using (var begin = blocker.CreateCommand())
         {
             begin.CommandText = "BEGIN IMMEDIATE";

@@ -2,7 +2,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Hookline.Core.Delivery;
 using Hookline.Server.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 
 namespace Hookline.Server.Tests.Deliveries;
 
@@ -61,12 +60,7 @@ public sealed class RefusedResultTests
 
     private static async Task ExecuteAsync(HooklineHost host, string sql)
     {
-        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(host.DataDirectory, "hookline.db"),
-            Pooling = false,
-        }.ToString());
-        await connection.OpenAsync();
+        await using var connection = await host.OpenDatabaseAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync();

@@ -7,6 +7,7 @@ using Hookline.Core.Destinations;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -97,6 +98,22 @@ internal sealed class HooklineHost : IAsyncDisposable
     }
 
     public T Get<T>() where T : notnull => App.Services.GetRequiredService<T>();
+
+    /// <summary>
+    /// A connection of the test's own to this host's SQLite file, outside the store: to look at stored rows without the
+    /// API under test, or to get in the store's way (take the write lock, install a trigger).
+    /// </summary>
+    public async Task<SqliteConnection> OpenDatabaseAsync(SqliteOpenMode mode = SqliteOpenMode.ReadWrite)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(DataDirectory, "hookline.db"),
+            Mode = mode,
+            Pooling = false,
+        }.ToString());
+        await connection.OpenAsync();
+        return connection;
+    }
 
     public async Task<TestAccount> CreateAccountAsync(string name = "Acme", string email = "ops@acme.test")
     {
