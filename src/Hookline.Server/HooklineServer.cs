@@ -33,12 +33,21 @@ public static class HooklineServer
     public const string DefaultUrls = "http://localhost:8080";
 
     /// <summary>
+    /// Configuration files are read once, at start (options are bound and validated then, never re-read). The
+    /// framework's default would watch <c>appsettings.json</c> for changes, and its watcher covers the whole
+    /// content root, the working directory, recursively: the default data directory lies inside it, so every
+    /// SQLite write woke the watcher's thread (a quarter of the process's context switches in bench S1). First,
+    /// so an operator's own <c>--hostBuilder:reloadConfigOnChange</c> still wins.
+    /// </summary>
+    private const string ReadConfigurationOnce = "--hostBuilder:reloadConfigOnChange=false";
+
+    /// <summary>
     /// Builds the application. <paramref name="configure"/> runs last, so tests can replace the clock, the
     /// DNS resolver or any option.
     /// </summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [ReadConfigurationOnce, .. args], ContentRootPath = Directory.GetCurrentDirectory() });
         builder.Configuration.AddEnvironmentVariables(EnvironmentPrefix);
         builder.Configuration.AddCommandLine(args);
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
