@@ -144,6 +144,12 @@ internal sealed partial class SqliteStore
             }
 
             await using var transaction = _writer.BeginTransaction(deferred: false);
+
+            // The writer's CPU time over the span its busy time covers (the writes and the commit). Microsoft.Data.Sqlite
+            // completes its async calls synchronously, so that span runs on one thread; should it ever resume on
+            // another, its CPU time is left out rather than counted wrong.
+            var thread = Environment.CurrentManagedThreadId;
+            var cpuBefore = _metrics is null ? null : ThreadCpuTime.Now();
             foreach (var write in writes)
             {
                 var started = Stopwatch.GetTimestamp();
@@ -156,6 +162,10 @@ internal sealed partial class SqliteStore
             await transaction.CommitAsync(CancellationToken.None);
             _metrics?.SqliteCommitted(committing);
             Interlocked.Increment(ref _commits);
+            if (cpuBefore is { } before && Environment.CurrentManagedThreadId == thread && ThreadCpuTime.Now() is { } after)
+            {
+                _metrics?.SqliteWriterCpu(after - before);
+            }
         }
         catch (Exception e)
         {

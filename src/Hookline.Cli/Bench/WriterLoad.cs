@@ -7,18 +7,21 @@ namespace Hookline.Cli.Bench;
 /// How busy SQLite's single writer was over a window of a steady phase, from Hookline's
 /// <c>hookline_sqlite_writer_busy_seconds_total</c> read at both ends: the share of the window it spent, in all
 /// and by work (ingest, lease, results, commit, other). Near 100 % every write queues behind the others, so this
-/// tells a store-bound run from a CPU-bound one. Null on PostgreSQL, which has no single writer.
+/// tells a store-bound run from a CPU-bound one. <see cref="Cpu"/> is the share of the window the writer's thread
+/// spent computing (<c>hookline_sqlite_writer_cpu_seconds_total</c>; null off Linux): the rest of its busy time it
+/// waited, for an fsync or for a core. Null on PostgreSQL, which has no single writer.
 /// </summary>
-internal sealed record WriterLoad(double Seconds, double Busy, IReadOnlyDictionary<string, double> ByWork)
+internal sealed record WriterLoad(double Seconds, double Busy, IReadOnlyDictionary<string, double> ByWork, double? Cpu)
 {
     private const string Series = "hookline_sqlite_writer_busy_seconds_total{work=\"";
+    private const string CpuSeries = "hookline_sqlite_writer_cpu_seconds_total ";
 
     /// <summary>Reads the counters <paramref name="from"/> and <paramref name="to"/> after now; the load runs meanwhile.</summary>
     public static async Task<WriterLoad?> MeasureAsync(Uri hookline, TimeSpan from, TimeSpan to)
     {
         var started = Stopwatch.GetTimestamp();
         await Task.Delay(from);
-        var first = Parse(await CommitLatency.ScrapeAsync(hookline));
+        var firstScrape = await CommitLatency.ScrapeAsync(hookline);
         var firstAt = Stopwatch.GetTimestamp();
         var wait = to - Stopwatch.GetElapsedTime(started);
         if (wait > TimeSpan.Zero)
@@ -26,16 +29,23 @@ internal sealed record WriterLoad(double Seconds, double Busy, IReadOnlyDictiona
             await Task.Delay(wait);
         }
 
-        var second = Parse(await CommitLatency.ScrapeAsync(hookline));
+        var secondScrape = await CommitLatency.ScrapeAsync(hookline);
         var seconds = Ticks.SinceSeconds(firstAt);
-        if (first is null || second is null || seconds <= 0)
+        if (Parse(firstScrape) is not { } first || Parse(secondScrape) is not { } second || seconds <= 0)
         {
             return null;
         }
 
         var byWork = second.ToDictionary(w => w.Key, w => Math.Round((w.Value - first.GetValueOrDefault(w.Key)) / seconds, 3));
-        return new WriterLoad(Math.Round(seconds, 2), Math.Round(byWork.Values.Sum(), 3), byWork);
+        double? cpu = CpuSeconds(firstScrape) is { } cpuFirst && CpuSeconds(secondScrape) is { } cpuSecond ? Math.Round((cpuSecond - cpuFirst) / seconds, 3) : null;
+        return new WriterLoad(Math.Round(seconds, 2), Math.Round(byWork.Values.Sum(), 3), byWork, cpu);
     }
+
+    /// <summary>The writer's CPU seconds from one scrape; null when the series is absent (off Linux, PostgreSQL).</summary>
+    public static double? CpuSeconds(string? metrics)
+        => metrics?.Split('\n').FirstOrDefault(line => line.StartsWith(CpuSeries, StringComparison.Ordinal)) is { } line
+            ? double.Parse(line[CpuSeries.Length..], CultureInfo.InvariantCulture)
+            : null;
 
     /// <summary>Seconds by work from one scrape; null when the series is absent (PostgreSQL) or the scrape failed.</summary>
     public static Dictionary<string, double>? Parse(string? metrics)
@@ -59,5 +69,5 @@ internal sealed record WriterLoad(double Seconds, double Busy, IReadOnlyDictiona
     }
 
     public override string ToString()
-        => $"{Busy * 100:0} % ({string.Join(", ", ByWork.OrderByDescending(w => w.Value).Select(w => $"{w.Key} {w.Value * 100:0}"))})";
+        => $"{Busy * 100:0} % ({string.Join(", ", ByWork.OrderByDescending(w => w.Value).Select(w => $"{w.Key} {w.Value * 100:0}"))}){(Cpu is { } cpu ? $"; CPU {cpu * 100:0} %" : "")}";
 }

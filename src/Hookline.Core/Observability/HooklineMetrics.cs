@@ -23,6 +23,7 @@ internal sealed class HooklineMetrics : IDisposable
     private readonly Counter<long> _resultsDropped;
     private readonly Histogram<double> _sqliteCommit;
     private readonly Counter<double> _sqliteWriterBusy;
+    private readonly Counter<double> _sqliteWriterCpu;
 
     public HooklineMetrics()
     {
@@ -36,6 +37,9 @@ internal sealed class HooklineMetrics : IDisposable
         _sqliteWriterBusy = Meter.CreateCounter<double>(
             "hookline.sqlite.writer.busy", "s",
             "Time SQLite's single writer spent, by work (ingest, lease, results, other, and commit: the WAL append and fsync). Its rate is the writer's load: near 1 it is saturated and every write queues.");
+        _sqliteWriterCpu = Meter.CreateCounter<double>(
+            "hookline.sqlite.writer.cpu", "s",
+            "CPU time SQLite's single writer used (Linux only). Against hookline.sqlite.writer.busy: the rest of the writer's time it waited, for the disk's fsync or for a core.");
         _webhooksDisabled = Meter.CreateCounter<long>("hookline.webhooks.disabled", "{webhook}", "Webhooks disabled after failing for the whole retry window.");
         _resultsDropped = Meter.CreateCounter<long>(
             "hookline.results.dropped", "{result}",
@@ -81,6 +85,9 @@ internal sealed class HooklineMetrics : IDisposable
     /// <summary>The SQLite writer spent <paramref name="ticks"/> (<see cref="Stopwatch"/> ticks) on <paramref name="work"/>, one of <see cref="WriterWork"/>.</summary>
     public void SqliteWriterBusy(string work, long ticks)
         => _sqliteWriterBusy.Add((double)ticks / Stopwatch.Frequency, new KeyValuePair<string, object?>("work", work));
+
+    /// <summary>The SQLite writer's thread used <paramref name="cpu"/> of CPU time on one group of writes.</summary>
+    public void SqliteWriterCpu(TimeSpan cpu) => _sqliteWriterCpu.Add(cpu.TotalSeconds);
 
     public void Dispose() => Meter.Dispose();
 }

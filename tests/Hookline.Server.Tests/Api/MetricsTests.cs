@@ -76,6 +76,11 @@ public sealed partial class MetricsTests : IAsyncLifetime
             Assert.True(Value(text, $"hookline_sqlite_writer_busy_seconds_total{{work=\"{work}\"}}") > 0, work);
         }
 
+        // Its CPU time over the same spans: some, and no more than the wall-clock time it was busy.
+        var busy = new[] { "ingest", "lease", "results", "other", "commit" }
+            .Sum(work => text.Contains($"hookline_sqlite_writer_busy_seconds_total{{work=\"{work}\"}} ", StringComparison.Ordinal) ? Value(text, $"hookline_sqlite_writer_busy_seconds_total{{work=\"{work}\"}}") : 0);
+        Assert.InRange(Value(text, "hookline_sqlite_writer_cpu_seconds_total"), double.Epsilon, busy);
+
         Assert.True(Value(text, "hookline_dispatcher_lease_rounds_total") >= 1);
         Assert.Equal(0, Value(text, "hookline_dispatcher_in_flight"));
         Assert.DoesNotContain("\nhookline_delivery_attempts_total ", text, StringComparison.Ordinal); // no unlabelled zero beside the labelled series
