@@ -41,6 +41,7 @@ public sealed class BenchSmokeTests(ITestOutputHelper output) : IDisposable
         // From /metrics: SQLite's single writer was working while S1 ran.
         Assert.True(store.GetProperty("s1").GetProperty("writer").GetProperty("busy").GetDouble() > 0);
         Assert.True(store.GetProperty("s1").GetProperty("writer").GetProperty("cpu").GetDouble() > 0);
+        Assert.True(store.GetProperty("s1").GetProperty("other_cpu_microseconds_per_delivery").GetDouble() >= 0);
         var s2 = Assert.Single(store.GetProperty("s2").EnumerateArray());
         Assert.Equal(50, s2.GetProperty("rate").GetInt32());
         // Read from Hookline's /metrics over the whole run: one ingestion commit per accepted event (one event per

@@ -46,12 +46,13 @@ internal sealed record RawPostResult(
 
 /// <summary>
 /// S1: batched ingestion, one webhook, deliveries per second from acceptance to the recorded 2xx. The CPU per
-/// delivery covers everything in the bench process: Hookline, the sink and the load generator.
+/// delivery covers everything in the bench process: Hookline, the sink and the load generator; the other CPU per
+/// delivery is the rest of the machine's (PostgreSQL's server, on PostgreSQL).
 /// </summary>
 internal sealed record ThroughputResult(
     int BatchEvents, long Events, long Deliveries, double Seconds, double DeliveriesPerSecond, double ReceivedPerSecond, double? RecordedPerSecond,
     double? RatioToS0, Percentiles Ack, Percentiles EndToEnd, long Lost, long Duplicates, double DrainSeconds,
-    double CpuMicrosecondsPerDelivery, double CoresUsed, WriterLoad? Writer);
+    double CpuMicrosecondsPerDelivery, double CoresUsed, WriterLoad? Writer, double? OtherCpuMicrosecondsPerDelivery);
 
 /// <summary>
 /// S2: one event per request at a fixed rate; latencies count from each request's due time. Events, rates and

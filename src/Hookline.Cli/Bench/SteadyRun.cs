@@ -18,7 +18,7 @@ internal sealed record SteadyPlan(IHookline Hookline, Sink Sink, string AccountI
 
 internal sealed record SteadyResult(
     long Events, long Deliveries, double Seconds, double ReceivedPerSecond, double? RecordedPerSecond, Percentiles Ack, DeliveryAccount Account, double DrainSeconds,
-    double CpuMicrosecondsPerDelivery, double CoresUsed)
+    double CpuMicrosecondsPerDelivery, double CoresUsed, double? OtherCpuMicrosecondsPerDelivery)
 {
     /// <summary>Accepted → 2xx recorded when Hookline's results are visible; otherwise what the sink received.</summary>
     public double DeliveriesPerSecond => RecordedPerSecond ?? ReceivedPerSecond;
@@ -57,7 +57,7 @@ internal static class SteadyRun
         return new SteadyResult(
             ledger.Events, ledger.Events * plan.HealthyWebhooks, Math.Round(end - warmup, 2),
             timeline.ReceivedRate(warmup, end), timeline.RecordedRate(warmup, end), acks.Summary(), account, drained,
-            timeline.CpuMicrosecondsPerItem(warmup, end), timeline.CoresUsed(warmup, end));
+            timeline.CpuMicrosecondsPerItem(warmup, end), timeline.CoresUsed(warmup, end), timeline.OtherCpuMicrosecondsPerItem(warmup, end));
     }
 
     public static string Status(Timeline timeline, long outstanding)

@@ -40,7 +40,7 @@ internal static class ThroughputScenario
             context.Report.S1 = new ThroughputResult(
                 options.BatchEvents, run.Events, run.Deliveries, run.Seconds, run.DeliveriesPerSecond, run.ReceivedPerSecond, run.RecordedPerSecond,
                 null, run.Ack, run.Account.EndToEnd, run.Account.Lost, run.Account.Duplicates, run.DrainSeconds,
-                run.CpuMicrosecondsPerDelivery, run.CoresUsed, await writer);
+                run.CpuMicrosecondsPerDelivery, run.CoresUsed, await writer, run.OtherCpuMicrosecondsPerDelivery);
         }
     }
 

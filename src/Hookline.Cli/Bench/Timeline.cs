@@ -6,10 +6,12 @@ namespace Hookline.Cli.Bench;
 /// <summary>
 /// One point of a run: seconds since its start, deliveries received by the sink, results recorded, and what the bench
 /// process (with an in-process Hookline, its sink and load generator) has used so far: CPU seconds, garbage
-/// collections and the time they paused its threads.
+/// collections and the time they paused its threads; and the CPU seconds the whole machine has used (every process:
+/// PostgreSQL's server too), null where the kernel does not say (no <c>/proc/stat</c>).
 /// </summary>
 internal readonly record struct Sample(
-    double Seconds, long Received, long? Recorded, double CpuSeconds, int Collections, int Gen2Collections, double GcPauseSeconds, long AllocatedBytes);
+    double Seconds, long Received, long? Recorded, double CpuSeconds, int Collections, int Gen2Collections, double GcPauseSeconds, long AllocatedBytes,
+    double? MachineCpuSeconds);
 
 /// <summary>
 /// The bench process's garbage collections over part of a run: how many (of them gen2), their pauses in all, that as a
@@ -79,6 +81,23 @@ internal sealed class Timeline : IAsyncDisposable
         return items <= 0 ? 0 : Math.Round((last.CpuSeconds - first.CpuSeconds) * 1e6 / items, 1);
     }
 
+    /// <summary>
+    /// CPU microseconds the rest of the machine spent per delivery received between two moments: on PostgreSQL its
+    /// server's processes (and whatever else ran, on a shared machine). Null without <c>/proc/stat</c>.
+    /// </summary>
+    public double? OtherCpuMicrosecondsPerItem(double from, double to)
+    {
+        var (first, last) = Between(from, to);
+        var items = last.Received - first.Received;
+        if (items <= 0 || first.MachineCpuSeconds is not { } machineFirst || last.MachineCpuSeconds is not { } machineLast)
+        {
+            return null;
+        }
+
+        var others = (machineLast - machineFirst) - (last.CpuSeconds - first.CpuSeconds);
+        return Math.Round(Math.Max(0, others) * 1e6 / items, 1);
+    }
+
     /// <summary>Cores the process used on average between two moments (of the machine's <see cref="Environment.ProcessorCount"/>).</summary>
     public double CoresUsed(double from, double to)
     {
@@ -104,7 +123,7 @@ internal sealed class Timeline : IAsyncDisposable
     {
         var sample = new Sample(
             Now, _received(), _recorded(), Environment.CpuUsage.TotalTime.TotalSeconds,
-            GC.CollectionCount(0), GC.CollectionCount(2), GC.GetTotalPauseDuration().TotalSeconds, _allocated());
+            GC.CollectionCount(0), GC.CollectionCount(2), GC.GetTotalPauseDuration().TotalSeconds, _allocated(), MachineCpuSeconds());
         lock (_gate)
         {
             _samples.Add(sample);
@@ -125,6 +144,35 @@ internal sealed class Timeline : IAsyncDisposable
         }
 
         _stop.Dispose();
+    }
+
+    /// <summary>
+    /// CPU seconds every process on the machine has used since boot: the first line of <c>/proc/stat</c>, all but
+    /// idle and I/O wait, in the kernel's clock ticks (100 a second on Linux).
+    /// </summary>
+    private static double? MachineCpuSeconds()
+    {
+        try
+        {
+            using var stat = new StreamReader("/proc/stat");
+            var fields = stat.ReadLine()?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields is not { Length: > 8 } || fields[0] != "cpu")
+            {
+                return null;
+            }
+
+            long Field(int i) => long.Parse(fields[i], CultureInfo.InvariantCulture);
+            // user, nice, system, idle, iowait, irq, softirq, steal: guests are already counted in user and nice.
+            return (Field(1) + Field(2) + Field(3) + Field(6) + Field(7) + Field(8)) / 100.0;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private double Rate(double from, double to, Func<Sample, long> value)
