@@ -36,7 +36,7 @@ public static class HooklineServer
     /// Configuration files are read once, at start (options are bound and validated then, never re-read). The
     /// framework's default would watch <c>appsettings.json</c> for changes, and its watcher covers the whole
     /// content root, the working directory, recursively: the default data directory lies inside it, so every
-    /// SQLite write woke the watcher's thread (a quarter of the process's context switches in bench S1). First,
+    /// SQLite write woke the watcher's thread (about a fifth of the process's context switches in bench S1). First,
     /// so an operator's own <c>--hostBuilder:reloadConfigOnChange</c> still wins.
     /// </summary>
     private const string ReadConfigurationOnce = "--hostBuilder:reloadConfigOnChange=false";
