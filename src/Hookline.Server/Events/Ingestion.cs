@@ -21,7 +21,11 @@ internal sealed class Ingestion(IEventStore store, Dispatcher dispatcher, RetryS
 {
     private static readonly string[] EventFields = ["account_id", "mode", "event", "payload"];
 
-    public async Task<IngestResult> IngestAsync(IReadOnlyList<NewEvent> events, string? idempotencyKey, byte[] requestHash, CancellationToken cancellationToken)
+    /// <summary>
+    /// Commits <paramref name="events"/>; <paramref name="requestHash"/> is the request's <see cref="RequestHash"/>, needed
+    /// (and computed) only with an <paramref name="idempotencyKey"/>.
+    /// </summary>
+    public async Task<IngestResult> IngestAsync(IReadOnlyList<NewEvent> events, string? idempotencyKey, byte[]? requestHash, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var result = await store.IngestAsync(new IngestBatch(events, idempotencyKey, idempotencyKey is null ? null : requestHash, dispatcher.GrantForIngestion()), cancellationToken);

@@ -51,7 +51,7 @@ internal static class SandboxApi
             var published = await sandbox.TriggerAsync(merchant.AccountId, name, new SandboxOptions(options), now, async events =>
             {
                 var created = events.Select(e => ingestion.Create(merchant.AccountId, merchant.Mode, e.Type, JsonSerializer.SerializeToElement(e.Payload), now)).ToList();
-                var result = await ingestion.IngestAsync(created, null, [], cancellationToken);
+                var result = await ingestion.IngestAsync(created, null, null, cancellationToken);
                 if (result.Status != IngestStatus.Created)
                 {
                     throw new InvalidOperationException($"Sandbox events were not ingested: {result.Status}.");
