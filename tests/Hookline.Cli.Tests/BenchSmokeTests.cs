@@ -42,6 +42,9 @@ public sealed class BenchSmokeTests(ITestOutputHelper output) : IDisposable
         Assert.True(store.GetProperty("s1").GetProperty("writer").GetProperty("busy").GetDouble() > 0);
         Assert.True(store.GetProperty("s1").GetProperty("writer").GetProperty("cpu").GetDouble() > 0);
         Assert.True(store.GetProperty("s1").GetProperty("other_cpu_microseconds_per_delivery").GetDouble() >= 0);
+        // S1's ingestion alone, for an account with no webhook: events stored, CPU per event measured.
+        Assert.True(store.GetProperty("s1_ingestion").GetProperty("events_per_second").GetDouble() > 0);
+        Assert.True(store.GetProperty("s1_ingestion").GetProperty("cpu_microseconds_per_event").GetDouble() > 0);
         var s2 = Assert.Single(store.GetProperty("s2").EnumerateArray());
         Assert.Equal(50, s2.GetProperty("rate").GetInt32());
         // Read from Hookline's /metrics over the whole run: one ingestion commit per accepted event (one event per

@@ -23,6 +23,8 @@ internal sealed class StoreReport(string store)
 
     public ThroughputResult? S1 { get; set; }
 
+    public IngestionResult? S1Ingestion { get; set; }
+
     public List<LatencyResult>? S2 { get; set; }
 
     public List<FanOutResult>? S3 { get; set; }
@@ -53,6 +55,14 @@ internal sealed record ThroughputResult(
     int BatchEvents, long Events, long Deliveries, double Seconds, double DeliveriesPerSecond, double ReceivedPerSecond, double? RecordedPerSecond,
     double? RatioToS0, Percentiles Ack, Percentiles EndToEnd, long Lost, long Duplicates, double DrainSeconds,
     double CpuMicrosecondsPerDelivery, double CoresUsed, WriterLoad? Writer, double? OtherCpuMicrosecondsPerDelivery);
+
+/// <summary>
+/// S1's ingestion alone: the same batched load for an account with no webhook, so events are stored and nothing is
+/// delivered. What ingestion costs per event (the load generator, both ends of the HTTP request, parsing, the event's
+/// durable write), to set beside S0's POST in what a delivery costs; the SQLite writer's CPU share of it where known.
+/// </summary>
+internal sealed record IngestionResult(
+    double Seconds, double EventsPerSecond, double CpuMicrosecondsPerEvent, double CoresUsed, double? WriterCpuMicrosecondsPerEvent);
 
 /// <summary>
 /// S2: one event per request at a fixed rate; latencies count from each request's due time. Events, rates and

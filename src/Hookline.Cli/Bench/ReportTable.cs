@@ -55,6 +55,12 @@ internal static class ReportTable
         yield return ("S1", "CPU µs per delivery: SQLite writer, the rest", s => s.S1 is { Writer.Cpu: { } cpu, DeliveriesPerSecond: > 0 } r
             ? $"{N(cpu / r.DeliveriesPerSecond * 1e6)}, {N(r.CpuMicrosecondsPerDelivery - (cpu / r.DeliveriesPerSecond * 1e6))}"
             : null);
+        yield return ("S1", "ingestion alone (no webhook): events/s, CPU µs per event (writer's)", s => s.S1Ingestion is { } i
+            ? $"{N(i.EventsPerSecond)}, {N(i.CpuMicrosecondsPerEvent)} ({(i.WriterCpuMicrosecondsPerEvent is { } w ? N(w) : "—")})"
+            : null);
+        yield return ("S1", "CPU µs per delivery: ingestion, the POST (S0), the rest", s => s is { S1: { } r, S0: { } p, S1Ingestion: { } i }
+            ? $"{N(i.CpuMicrosecondsPerEvent)}, {N(p.CpuMicrosecondsPerRequest)}, {N(r.CpuMicrosecondsPerDelivery - i.CpuMicrosecondsPerEvent - p.CpuMicrosecondsPerRequest)}"
+            : null);
         yield return ("S1", "ack p50/p99 ms (batch)", s => s.S1 is { } r ? Pair(r.Ack) : null);
         yield return ("S1", "ingest→received p50/p99 ms", s => s.S1 is { } r ? Pair(r.EndToEnd) : null);
         yield return ("S1", "lost / duplicates", s => s.S1 is { } r ? $"{r.Lost} / {r.Duplicates}" : null);

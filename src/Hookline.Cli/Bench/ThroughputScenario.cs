@@ -3,7 +3,8 @@ namespace Hookline.Cli.Bench;
 /// <summary>
 /// S0 and S1 side by side: half of S0, then S1 (batched ingestion, one webhook, deliveries per second from
 /// acceptance to the recorded 2xx), then the other half of S0. S0 brackets S1 so that another process's
-/// burst on this shared machine shows up as a gap between the two halves instead of skewing the ratio.
+/// burst on this shared machine shows up as a gap between the two halves instead of skewing the ratio. After
+/// them, S1's ingestion alone (<see cref="IngestionResult"/>), for the split of a delivery's cost.
 /// </summary>
 internal static class ThroughputScenario
 {
@@ -24,6 +25,43 @@ internal static class ThroughputScenario
         {
             var after = await RawPostScenario.MeasureAsync(context.Sink, options, half, context.Output, context.Label("S0 after"));
             Record(context, before, after);
+        }
+
+        if (options.Runs("S1"))
+        {
+            await RunIngestionAloneAsync(context);
+        }
+    }
+
+    /// <summary>S1's load for half its duration, for an account with no webhook: ingestion's own cost per event.</summary>
+    private static async Task RunIngestionAloneAsync(ScenarioContext context)
+    {
+        var options = context.Options;
+        var duration = TimeSpan.FromTicks(options.Duration.Ticks / 2);
+        var warmup = Math.Min(options.Warmup.TotalSeconds, duration.TotalSeconds / 3);
+        var (instance, hookline) = await context.StartInProcessAsync();
+        await using (instance)
+        await using (hookline)
+        {
+            var accountId = await context.AccountWithWebhooksAsync(hookline, []);
+            var ledger = new EventLedger(trackIds: false);
+            using var client = new PlatformClient(hookline.BaseAddress);
+            var load = new ClosedLoopLoad(client, BenchPayload.Request(accountId, options.BatchEvents), batch: true, ledger, new LatencySamples());
+            var writer = WriterLoad.MeasureAsync(hookline.BaseAddress, TimeSpan.FromSeconds(warmup), duration);
+            await using var timeline = new Timeline(() => ledger.Events, () => null);
+            double end;
+            await using (Progress.Start(context.Output, context.Label("S1 ingestion alone"), () => $"{ledger.Events:N0} events  {timeline.ReceivedRate(timeline.Now - 1, timeline.Now):N0}/s"))
+            {
+                using var stop = new CancellationTokenSource(duration);
+                // Nothing is delivered, so nothing is outstanding: the loops ingest as fast as Hookline answers.
+                await load.RunAsync(2, () => 0, options.Window, stop.Token);
+                end = timeline.Take().Seconds;
+            }
+
+            var perSecond = timeline.ReceivedRate(warmup, end);
+            double? writerCpu = await writer is { Cpu: { } cpu } && perSecond > 0 ? Math.Round(cpu / perSecond * 1e6, 1) : null;
+            context.Report.S1Ingestion = new IngestionResult(
+                Math.Round(end - warmup, 2), perSecond, timeline.CpuMicrosecondsPerItem(warmup, end), timeline.CoresUsed(warmup, end), writerCpu);
         }
     }
 
