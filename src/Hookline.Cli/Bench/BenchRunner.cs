@@ -84,6 +84,11 @@ internal sealed class BenchRunner(BenchOptions options, string command, TextWrit
             await RunScenarioAsync(context, "S1", ThroughputScenario.RunAsync);
         }
 
+        if (options.Runs("S1"))
+        {
+            await RunScenarioAsync(context, "S1 ingestion", ThroughputScenario.RunIngestionAloneAsync);
+        }
+
         foreach (var (name, run) in Scenarios.Where(s => options.Runs(s.Name)))
         {
             await RunScenarioAsync(context, name, run);

@@ -4,7 +4,7 @@ namespace Hookline.Cli.Bench;
 /// S0 and S1 side by side: half of S0, then S1 (batched ingestion, one webhook, deliveries per second from
 /// acceptance to the recorded 2xx), then the other half of S0. S0 brackets S1 so that another process's
 /// burst on this shared machine shows up as a gap between the two halves instead of skewing the ratio. After
-/// them, S1's ingestion alone (<see cref="IngestionResult"/>), for the split of a delivery's cost.
+/// them, as a step of its own, S1's ingestion alone (<see cref="IngestionResult"/>), for the split of a delivery's cost.
 /// </summary>
 internal static class ThroughputScenario
 {
@@ -26,15 +26,10 @@ internal static class ThroughputScenario
             var after = await RawPostScenario.MeasureAsync(context.Sink, options, half, context.Output, context.Label("S0 after"));
             Record(context, before, after);
         }
-
-        if (options.Runs("S1"))
-        {
-            await RunIngestionAloneAsync(context);
-        }
     }
 
     /// <summary>S1's load for half its duration, for an account with no webhook: ingestion's own cost per event.</summary>
-    private static async Task RunIngestionAloneAsync(ScenarioContext context)
+    public static async Task RunIngestionAloneAsync(ScenarioContext context)
     {
         var options = context.Options;
         var duration = TimeSpan.FromTicks(options.Duration.Ticks / 2);
@@ -56,6 +51,11 @@ internal static class ThroughputScenario
                 // Nothing is delivered, so nothing is outstanding: the loops ingest as fast as Hookline answers.
                 await load.RunAsync(2, () => 0, options.Window, stop.Token);
                 end = timeline.Take().Seconds;
+            }
+
+            if (ledger.Events == 0)
+            {
+                throw new InvalidOperationException($"Hookline accepted no event ({ledger.Refused} refused, {ledger.Ambiguous} cut off): {client.LastRefusal}");
             }
 
             var perSecond = timeline.ReceivedRate(warmup, end);
