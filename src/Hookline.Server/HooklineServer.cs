@@ -127,6 +127,12 @@ public static class HooklineServer
         // Order matters: storage is migrated and the first-run secrets exist before anything serves or dispatches.
         services.AddHostedService<StartupTasks>();
         var role = configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+        if (role.Validate().FirstOrDefault() is { } problem)
+        {
+            throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), [problem]);
+        }
+
+        role.ApplyMinThreads();
         if (role.RunsWorker)
         {
             services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());

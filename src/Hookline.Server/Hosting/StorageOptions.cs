@@ -66,4 +66,31 @@ internal sealed class ServerOptions
     public bool RunsWorker => Role is "all" or "worker";
 
     public bool RunsApi => Role is "all" or "api";
+
+    /// <summary>
+    /// Thread-pool threads started on demand without the pool's ramp-up delay (null: four per core). The runtime's
+    /// own minimum is one per core, and past it the pool adds threads a few at a time; SQLite's writer holds one
+    /// pool thread for each group it writes (its calls and fsync are synchronous), so a quiet instance hit by a
+    /// burst queued its work behind too few threads for seconds (bench S2, docs/benchmarks.md).
+    /// </summary>
+    public int? MinThreads { get; set; }
+
+    public IEnumerable<string> Validate()
+    {
+        if (MinThreads is < 1 or > 32767)
+        {
+            yield return "Server:MinThreads must be between 1 and 32767.";
+        }
+    }
+
+    /// <summary>Raises the pool's minimum to <see cref="MinThreads"/>; never lowers what the runtime or an operator set.</summary>
+    public void ApplyMinThreads()
+    {
+        var wanted = MinThreads ?? 4 * Environment.ProcessorCount;
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        if (wanted > workers)
+        {
+            ThreadPool.SetMinThreads(wanted, completionPorts);
+        }
+    }
 }

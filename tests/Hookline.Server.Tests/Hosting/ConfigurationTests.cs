@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Hookline.Server.Tests.Hosting;
 
@@ -29,5 +30,41 @@ public sealed class ConfigurationTests : IDisposable
         var files = ((IConfigurationRoot)app.Configuration).Providers.OfType<FileConfigurationProvider>().ToList();
         Assert.NotEmpty(files);
         Assert.All(files, file => Assert.True(file.Source.ReloadOnChange));
+    }
+    [Fact]
+    public async Task The_thread_pool_starts_four_threads_per_core_without_ramping_up()
+    {
+        await using var app = HooklineServer.Build([$"--Storage:DataDirectory={_data}"]);
+
+        ThreadPool.GetMinThreads(out var workers, out _);
+        Assert.True(workers >= 4 * Environment.ProcessorCount, $"minimum {workers} worker threads on {Environment.ProcessorCount} cores");
+    }
+
+    [Fact]
+    public async Task Server_MinThreads_raises_the_pool_minimum_and_never_lowers_it()
+    {
+        var wanted = (4 * Environment.ProcessorCount) + 3;
+        await using (HooklineServer.Build([$"--Storage:DataDirectory={_data}", $"--Server:MinThreads={wanted}"]))
+        {
+            ThreadPool.GetMinThreads(out var raised, out _);
+            Assert.True(raised >= wanted, $"minimum {raised}, asked for {wanted}");
+        }
+
+        ThreadPool.GetMinThreads(out var before, out _);
+        await using (HooklineServer.Build([$"--Storage:DataDirectory={_data}", "--Server:MinThreads=1"]))
+        {
+            ThreadPool.GetMinThreads(out var after, out _);
+            Assert.True(after >= before, $"lowered from {before} to {after}");
+        }
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-4")]
+    [InlineData("40000")]
+    public void An_out_of_range_Server_MinThreads_stops_the_start_with_its_name(string value)
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => HooklineServer.Build([$"--Storage:DataDirectory={_data}", $"--Server:MinThreads={value}"]));
+        Assert.Contains("Server:MinThreads", error.Message);
     }
 }
