@@ -3,19 +3,10 @@ namespace Hookline.Cli.Bench;
 /// <summary>
 /// S3: every event goes to N subscribed webhooks (paths /w/0 … /w/N-1 of the one sink, so the same connections
 /// as S0 and S1). Each request carries about a hundred deliveries: 100/N events, at least one. Four ingestion loops
-/// instead of S1's two (<see cref="Loops"/>).
+/// instead of S1's two (<see cref="SteadyPlan.FanOutLoops"/>).
 /// </summary>
 internal static class FanOutScenario
 {
-    /// <summary>
-    /// Requests in flight. With S1's two, S3 ×100 measured the generator rather than Hookline: a one-event request
-    /// waits for the commit of its hundred deliveries (about 16 ms), so two in flight fed some 11,000 deliveries a
-    /// second, and the sink had next to nothing outstanding (0–118) all along: Hookline delivered as fast as it was
-    /// fed. Four fed 16,000–17,100/s, S1's level, at the cost of longer acks (each waits behind more work); the
-    /// window still bounds what is outstanding. S1 keeps two: there four only added contention (12,032 and 12,724/s
-    /// against 13,123 and 15,295/s, A/B).
-    /// </summary>
-    private const int Loops = 4;
 
     public static async Task RunAsync(ScenarioContext context)
     {
@@ -37,7 +28,7 @@ internal static class FanOutScenario
             var accountId = await context.AccountWithWebhooksAsync(hookline, [.. Enumerable.Range(0, webhooks).Select(context.Sink.Url)]);
             var eventsPerRequest = Math.Max(1, options.BatchEvents / webhooks);
             var run = await SteadyRun.RunAsync(
-                new SteadyPlan(hookline, context.Sink, accountId, eventsPerRequest, webhooks, context.Label($"S3 x{webhooks}")) { Loops = Loops },
+                new SteadyPlan(hookline, context.Sink, accountId, eventsPerRequest, webhooks, context.Label($"S3 x{webhooks}")) { Loops = SteadyPlan.FanOutLoops },
                 options with { Window = Math.Max(options.Window, 2 * webhooks) },
                 context.Output);
             var s1 = context.Report.S1?.DeliveriesPerSecond;

@@ -3,7 +3,8 @@ namespace Hookline.Cli.Bench;
 /// <summary>
 /// S4: twenty webhooks get every event; one is black-holed (accepts, never answers: each attempt waits out
 /// the 5 s timeout) and one refuses connections, a tenth of them failing. What the eighteen healthy ones get
-/// (deliveries per second, ingest→received p99) is compared with S1's single healthy webhook.
+/// (deliveries per second, ingest→received p99) is compared with S1's single healthy webhook. Fed by
+/// <see cref="SteadyPlan.FanOutLoops"/> ingestion loops, as S3 is: each request carries a hundred deliveries.
 /// </summary>
 internal static class IsolationScenario
 {
@@ -21,7 +22,7 @@ internal static class IsolationScenario
             var urls = Enumerable.Range(0, Healthy).Select(context.Sink.Url).Append(failing.BlackHoleUrl(Healthy)).Append(failing.RefusingUrl(Healthy + 1)).ToList();
             var accountId = await context.AccountWithWebhooksAsync(hookline, urls);
             var run = await SteadyRun.RunAsync(
-                new SteadyPlan(hookline, context.Sink, accountId, Math.Max(1, options.BatchEvents / Webhooks), Healthy, context.Label("S4")) { WaitForRecorded = false },
+                new SteadyPlan(hookline, context.Sink, accountId, Math.Max(1, options.BatchEvents / Webhooks), Healthy, context.Label("S4")) { WaitForRecorded = false, Loops = SteadyPlan.FanOutLoops },
                 options, context.Output);
             var s1 = context.Report.S1;
             context.Report.S4 = new IsolationResult(
