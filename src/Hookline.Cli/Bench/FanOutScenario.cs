@@ -7,7 +7,6 @@ namespace Hookline.Cli.Bench;
 /// </summary>
 internal static class FanOutScenario
 {
-
     public static async Task RunAsync(ScenarioContext context)
     {
         var results = new List<FanOutResult>();

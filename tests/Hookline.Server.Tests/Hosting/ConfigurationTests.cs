@@ -31,6 +31,7 @@ public sealed class ConfigurationTests : IDisposable
         Assert.NotEmpty(files);
         Assert.All(files, file => Assert.True(file.Source.ReloadOnChange));
     }
+
     [Fact]
     public async Task The_thread_pool_starts_four_threads_per_core_without_ramping_up()
     {
