@@ -52,8 +52,8 @@ internal static class ReportTable
         yield return ("S1", "CPU µs per delivery (cores used)", s => s.S1 is { } r ? $"{N(r.CpuMicrosecondsPerDelivery)} ({N(r.CoresUsed, 2)})" : null);
         yield return ("S1", "CPU µs per delivery elsewhere on the machine", s => s.S1?.OtherCpuMicrosecondsPerDelivery is { } other ? N(other) : null);
         yield return ("S1", "SQLite writer busy (by work, %)", s => s.S1?.Writer?.ToString());
-        yield return ("S1", "CPU µs per delivery: SQLite writer, the rest", s => s.S1 is { Writer.Cpu: { } cpu, DeliveriesPerSecond: > 0 } r
-            ? $"{N(cpu / r.DeliveriesPerSecond * 1e6)}, {N(r.CpuMicrosecondsPerDelivery - (cpu / r.DeliveriesPerSecond * 1e6))}"
+        yield return ("S1", "CPU µs per delivery: SQLite writer, the rest", s => s.S1 is { } r && r.Writer?.CpuMicrosecondsPerItem(r.DeliveriesPerSecond) is { } writer
+            ? $"{N(writer)}, {N(r.CpuMicrosecondsPerDelivery - writer)}"
             : null);
         yield return ("S1", "ingestion alone (no webhook): events/s, CPU µs per event (writer's)", s => s.S1Ingestion is { } i
             ? $"{N(i.EventsPerSecond)}, {N(i.CpuMicrosecondsPerEvent)} ({(i.WriterCpuMicrosecondsPerEvent is { } w ? N(w) : "—")})"

@@ -59,9 +59,9 @@ internal static class ThroughputScenario
             }
 
             var perSecond = timeline.ReceivedRate(warmup, end);
-            double? writerCpu = await writer is { Cpu: { } cpu } && perSecond > 0 ? Math.Round(cpu / perSecond * 1e6, 1) : null;
             context.Report.S1Ingestion = new IngestionResult(
-                Math.Round(end - warmup, 2), perSecond, timeline.CpuMicrosecondsPerItem(warmup, end), timeline.CoresUsed(warmup, end), writerCpu);
+                Math.Round(end - warmup, 2), perSecond, timeline.CpuMicrosecondsPerItem(warmup, end), timeline.CoresUsed(warmup, end),
+                (await writer)?.CpuMicrosecondsPerItem(perSecond));
         }
     }
 

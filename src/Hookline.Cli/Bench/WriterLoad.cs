@@ -41,6 +41,10 @@ internal sealed record WriterLoad(double Seconds, double Busy, IReadOnlyDictiona
         return new WriterLoad(Math.Round(seconds, 2), Math.Round(byWork.Values.Sum(), 3), byWork, cpu);
     }
 
+    /// <summary>The writer's CPU microseconds per item at <paramref name="itemsPerSecond"/>; null without <see cref="Cpu"/>.</summary>
+    public double? CpuMicrosecondsPerItem(double itemsPerSecond)
+        => Cpu is { } cpu && itemsPerSecond > 0 ? Math.Round(cpu / itemsPerSecond * 1e6, 1) : null;
+
     /// <summary>The writer's CPU seconds from one scrape; null when the series is absent (off Linux, PostgreSQL).</summary>
     public static double? CpuSeconds(string? metrics)
         => metrics?.Split('\n').FirstOrDefault(line => line.StartsWith(CpuSeries, StringComparison.Ordinal)) is { } line

@@ -43,7 +43,7 @@ internal static class EventsApi
             evt = ingestion.Parse(document.RootElement, "", ingestion.Now());
         }
 
-        var result = await ingestion.IngestAsync([evt], key, key is null ? null : Ingestion.RequestHash(request.Path, raw), cancellationToken);
+        var result = await ingestion.IngestAsync([evt], key, Ingestion.RequestHash(key, request.Path, raw), cancellationToken);
         return Answer(result, request, r => IngestedView.From(r.Events[0], evt), _ => "account_id");
     }
 
@@ -69,7 +69,7 @@ internal static class EventsApi
             events = [.. array.EnumerateArray().Select((e, i) => ingestion.Parse(e, $"events[{i}].", now))];
         }
 
-        var result = await ingestion.IngestAsync(events, key, key is null ? null : Ingestion.RequestHash(request.Path, raw), cancellationToken);
+        var result = await ingestion.IngestAsync(events, key, Ingestion.RequestHash(key, request.Path, raw), cancellationToken);
         return Answer(
             result, request, r => new Collection<IngestedView>([.. r.Events.Select((e, i) => IngestedView.From(e, events[i]))]),
             unknown => $"events[{events.FindIndex(e => e.AccountId == unknown)}].account_id");

@@ -22,8 +22,8 @@ internal sealed class Ingestion(IEventStore store, Dispatcher dispatcher, RetryS
     private static readonly string[] EventFields = ["account_id", "mode", "event", "payload"];
 
     /// <summary>
-    /// Commits <paramref name="events"/>; <paramref name="requestHash"/> is the request's <see cref="RequestHash"/>, needed
-    /// (and computed) only with an <paramref name="idempotencyKey"/>.
+    /// Commits <paramref name="events"/>; <paramref name="requestHash"/> is the request's <see cref="RequestHash"/>, which
+    /// only a request with an <paramref name="idempotencyKey"/> has.
     /// </summary>
     public async Task<IngestResult> IngestAsync(IReadOnlyList<NewEvent> events, string? idempotencyKey, byte[]? requestHash, CancellationToken cancellationToken)
     {
@@ -80,8 +80,17 @@ internal sealed class Ingestion(IEventStore store, Dispatcher dispatcher, RetryS
 
     public DateTimeOffset Now() => time.GetUtcNow();
 
-    public static byte[] RequestHash(string path, byte[] body)
+    /// <summary>
+    /// What a repeat of an idempotent request must match: SHA-256 of its path and body. Null without an
+    /// <paramref name="idempotencyKey"/>, where nothing compares it, so unkeyed requests are not hashed at all.
+    /// </summary>
+    public static byte[]? RequestHash(string? idempotencyKey, string path, byte[] body)
     {
+        if (idempotencyKey is null)
+        {
+            return null;
+        }
+
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(Encoding.UTF8.GetBytes(path + "\n"));
         hash.AppendData(body);
