@@ -12,7 +12,7 @@ namespace Hookline.Cli.Tests;
 /// </summary>
 public sealed class BenchSmokeTests(ITestOutputHelper output) : IDisposable
 {
-    private static readonly string[] Scenarios = ["s0", "s1", "s2", "s3", "s4", "s5", "s6"];
+    private static readonly string[] Scenarios = ["s0", "s1", "s1_floor", "s2", "s3", "s4", "s5", "s6"];
     private readonly string _directory = Directory.CreateTempSubdirectory("hookline-bench-smoke-").FullName;
 
     [Fact]
@@ -42,6 +42,15 @@ public sealed class BenchSmokeTests(ITestOutputHelper output) : IDisposable
         Assert.True(store.GetProperty("s1").GetProperty("writer").GetProperty("busy").GetDouble() > 0);
         Assert.True(store.GetProperty("s1").GetProperty("writer").GetProperty("cpu").GetDouble() > 0);
         Assert.True(store.GetProperty("s1").GetProperty("other_cpu_microseconds_per_delivery").GetDouble() >= 0);
+        // S1's floor, the minimal forwarder under S1's load inside the same S0 bracket: every event delivered once,
+        // its outcome on disk, and both ratios worked out.
+        var floor = store.GetProperty("s1_floor");
+        Assert.True(floor.GetProperty("events").GetInt64() > 0);
+        Assert.True(floor.GetProperty("deliveries_per_second").GetDouble() > 0);
+        Assert.Equal(0, floor.GetProperty("lost").GetInt64());
+        Assert.Equal(0, floor.GetProperty("duplicates").GetInt64());
+        Assert.True(floor.GetProperty("ratio_to_s0").GetDouble() > 0);
+        Assert.True(floor.GetProperty("s1_ratio_to_floor").GetDouble() > 0);
         // S1's ingestion alone, for an account with no webhook: events stored, CPU per event measured.
         Assert.True(store.GetProperty("s1_ingestion").GetProperty("events_per_second").GetDouble() > 0);
         Assert.True(store.GetProperty("s1_ingestion").GetProperty("cpu_microseconds_per_event").GetDouble() > 0);

@@ -14,7 +14,7 @@ internal static class BenchPayload
 {
     public const string EventName = "payment.captured";
     public const int EnvelopeBytes = 1024;
-    private const string SampleAccount = "acc_0123456789abcd";
+    public const string SampleAccount = "acc_0123456789abcd";
 
     /// <summary>The <c>payload</c> object of one event (JSON).</summary>
     public static string Payload { get; } = Build();

@@ -23,6 +23,8 @@ internal sealed class StoreReport(string store)
 
     public ThroughputResult? S1 { get; set; }
 
+    public FloorResult? S1Floor { get; set; }
+
     public IngestionResult? S1Ingestion { get; set; }
 
     public List<LatencyResult>? S2 { get; set; }
@@ -55,6 +57,15 @@ internal sealed record ThroughputResult(
     int BatchEvents, long Events, long Deliveries, double Seconds, double DeliveriesPerSecond, double ReceivedPerSecond, double? RecordedPerSecond,
     double? RatioToS0, Percentiles Ack, Percentiles EndToEnd, long Lost, long Duplicates, double DrainSeconds,
     double CpuMicrosecondsPerDelivery, double CoresUsed, WriterLoad? Writer, double? OtherCpuMicrosecondsPerDelivery);
+
+/// <summary>
+/// S1's floor: S1's load against <see cref="MinimalForwarder"/> instead of Hookline, inside the same S0 bracket. What
+/// a durable forwarder doing nothing but the unavoidable (ingest, render, one fsync'd append per group, a signed POST,
+/// the outcome appended) reaches on this machine; <see cref="S1RatioToFloor"/> is how close Hookline's S1 came to it.
+/// </summary>
+internal sealed record FloorResult(
+    long Events, double Seconds, double DeliveriesPerSecond, double? RatioToS0, double? S1RatioToFloor, Percentiles Ack, Percentiles EndToEnd,
+    long Lost, long Duplicates, double CpuMicrosecondsPerDelivery, double CoresUsed);
 
 /// <summary>
 /// S1's ingestion alone: the same batched load for an account with no webhook, so events are stored and nothing is

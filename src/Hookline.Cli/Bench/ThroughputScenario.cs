@@ -2,9 +2,10 @@ namespace Hookline.Cli.Bench;
 
 /// <summary>
 /// S0 and S1 side by side: half of S0, then S1 (batched ingestion, one webhook, deliveries per second from
-/// acceptance to the recorded 2xx), then the other half of S0. S0 brackets S1 so that another process's
-/// burst on this shared machine shows up as a gap between the two halves instead of skewing the ratio. After
-/// them, as a step of its own, S1's ingestion alone (<see cref="IngestionResult"/>), for the split of a delivery's cost.
+/// acceptance to the recorded 2xx), then S1's floor (its load against <see cref="MinimalForwarder"/>), then the other
+/// half of S0. S0 brackets both so that another process's burst on this shared machine shows up as a gap between the two
+/// halves instead of skewing the ratios. After them, as a step of its own, S1's ingestion alone
+/// (<see cref="IngestionResult"/>), for the split of a delivery's cost.
 /// </summary>
 internal static class ThroughputScenario
 {
@@ -19,6 +20,7 @@ internal static class ThroughputScenario
             if (options.Runs("S1"))
             {
                 await RunS1Async(context);
+                await RunFloorAsync(context);
             }
         }
         finally
@@ -65,6 +67,26 @@ internal static class ThroughputScenario
         }
     }
 
+    /// <summary>S1's load against <see cref="MinimalForwarder"/>: the most any durable design could deliver here.</summary>
+    private static async Task RunFloorAsync(ScenarioContext context)
+    {
+        var options = context.Options;
+        var directory = Directory.CreateTempSubdirectory("hookline-bench-floor-");
+        try
+        {
+            await using var floor = await MinimalForwarder.StartAsync(directory.FullName, new Uri(context.Sink.Url(0)), options.Concurrency);
+            var run = await SteadyRun.RunAsync(
+                new SteadyPlan(floor, context.Sink, BenchPayload.SampleAccount, options.BatchEvents, 1, context.Label("S1 floor")), options, context.Output);
+            context.Report.S1Floor = new FloorResult(
+                run.Events, run.Seconds, run.DeliveriesPerSecond, null, null, run.Ack, run.Account.EndToEnd, run.Account.Lost, run.Account.Duplicates,
+                run.CpuMicrosecondsPerDelivery, run.CoresUsed);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     private static async Task RunS1Async(ScenarioContext context)
     {
         var options = context.Options;
@@ -93,6 +115,15 @@ internal static class ThroughputScenario
         if (context.Report.S1 is { } s1 && s0 > 0)
         {
             context.Report.S1 = s1 with { RatioToS0 = Math.Round(s1.DeliveriesPerSecond / s0, 3) };
+        }
+
+        if (context.Report.S1Floor is { } floor && floor.DeliveriesPerSecond > 0)
+        {
+            context.Report.S1Floor = floor with
+            {
+                RatioToS0 = s0 > 0 ? Math.Round(floor.DeliveriesPerSecond / s0, 3) : null,
+                S1RatioToFloor = context.Report.S1 is { } measured ? Math.Round(measured.DeliveriesPerSecond / floor.DeliveriesPerSecond, 3) : null,
+            };
         }
     }
 }
