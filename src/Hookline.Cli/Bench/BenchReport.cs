@@ -60,12 +60,13 @@ internal sealed record ThroughputResult(
 
 /// <summary>
 /// S1's floor: S1's load against <see cref="MinimalForwarder"/> instead of Hookline, inside the same S0 bracket. What
-/// a durable forwarder doing nothing but the unavoidable (ingest, render, one fsync'd append per group, a signed POST,
-/// the outcome appended) reaches on this machine; <see cref="S1RatioToFloor"/> is how close Hookline's S1 came to it.
+/// a durable forwarder doing nothing but the unavoidable (ingest, render, one durable append per group, a signed POST,
+/// the outcome appended) reaches on this machine with this store's kind of durability; <see cref="S1RatioToFloor"/>
+/// is how close Hookline's S1 came to it. The other CPU is the rest of the machine's (PostgreSQL's server).
 /// </summary>
 internal sealed record FloorResult(
     long Events, double Seconds, double DeliveriesPerSecond, double? RatioToS0, double? S1RatioToFloor, Percentiles Ack, Percentiles EndToEnd,
-    long Lost, long Duplicates, double CpuMicrosecondsPerDelivery, double CoresUsed);
+    long Lost, long Duplicates, double CpuMicrosecondsPerDelivery, double CoresUsed, double? OtherCpuMicrosecondsPerDelivery);
 
 /// <summary>
 /// S1's ingestion alone: the same batched load for an account with no webhook, so events are stored and nothing is

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -20,16 +19,16 @@ namespace Hookline.Cli.Bench;
 /// <summary>
 /// The floor under S1: the least any durable webhook forwarder must do per event, built as lean as this machine
 /// allows, so that S1 can be read against what is possible here and not only against S0's bare POSTs. It takes
-/// S1's batch requests on bare Kestrel, renders each event's envelope as Hookline does, appends the batch to one
-/// append-only file and answers 201 after its fsync (commits grouped, as Hookline's are), then POSTs each event,
-/// signed both ways, over S0's connection settings, and appends each outcome to the same file. No database, no
+/// S1's batch requests on bare Kestrel, renders each event's envelope as Hookline does, appends the batch to a
+/// <see cref="ForwarderLog"/> and answers 201 once it is durable (commits grouped, as Hookline's are), then POSTs
+/// each event, signed both ways, over S0's connection settings, and appends each outcome to the same log. No
 /// index, no lease, no retry, no authentication, no validation, no metrics: everything Hookline does beyond this
 /// is what the gap between this and S1 pays for.
 /// </summary>
 internal sealed class MinimalForwarder : IHookline
 {
     private readonly WebApplication _app;
-    private readonly GroupCommitLog _log;
+    private readonly ForwarderLog _log;
     private readonly HttpMessageInvoker _client;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>();
     private readonly Task[] _senders;
@@ -38,11 +37,11 @@ internal sealed class MinimalForwarder : IHookline
     private long _recorded;
     private long _failed;
 
-    private MinimalForwarder(WebApplication app, string logPath, Uri target, int concurrency)
+    private MinimalForwarder(WebApplication app, Func<Action<int>, ForwarderLog> log, Uri target, int concurrency)
     {
         _app = app;
         _target = target;
-        _log = new GroupCommitLog(logPath, outcomes => Interlocked.Add(ref _recorded, outcomes));
+        _log = log(outcomes => Interlocked.Add(ref _recorded, outcomes));
         _client = new HttpMessageInvoker(new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -61,7 +60,8 @@ internal sealed class MinimalForwarder : IHookline
 
     public string? Results => $"{Interlocked.Read(ref _recorded):N0} recorded, {_queue.Reader.Count:N0} waiting to be sent, {Interlocked.Read(ref _failed):N0} failed";
 
-    public static async Task<MinimalForwarder> StartAsync(string directory, Uri target, int concurrency)
+    /// <summary>Starts on a free loopback port; <paramref name="log"/> makes the log, given the callback that counts outcomes made durable.</summary>
+    public static async Task<MinimalForwarder> StartAsync(Func<Action<int>, ForwarderLog> log, Uri target, int concurrency)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
@@ -70,7 +70,7 @@ internal sealed class MinimalForwarder : IHookline
             kestrel.Listen(IPAddress.Loopback, 0);
         });
         var app = builder.Build();
-        var forwarder = new MinimalForwarder(app, Path.Combine(directory, "forwarder.log"), target, concurrency);
+        var forwarder = new MinimalForwarder(app, log, target, concurrency);
         app.Run(forwarder.IngestAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -96,7 +96,6 @@ internal sealed class MinimalForwarder : IHookline
         await request.Body.ReadExactlyAsync(body, context.RequestAborted);
         var now = TimeProvider.System.GetUtcNow();
         List<Pending> events;
-        var record = new MemoryStream();
         using (var document = JsonDocument.Parse(body))
         {
             var items = document.RootElement.GetProperty("events");
@@ -106,11 +105,10 @@ internal sealed class MinimalForwarder : IHookline
                 var id = Ids.New(Ids.Event);
                 var envelope = Envelope.Render(item.GetProperty("account_id").GetString()!, item.GetProperty("event").GetString()!, item.GetProperty("payload"), now);
                 events.Add(new Pending(id, envelope));
-                GroupCommitLog.Frame(record, id, envelope);
             }
         }
 
-        await _log.AppendAsync(record.ToArray());
+        await _log.AppendEventsAsync(events);
 
         context.Response.StatusCode = StatusCodes.Status201Created;
         context.Response.ContentType = "application/json";
@@ -174,130 +172,7 @@ internal sealed class MinimalForwarder : IHookline
         }
     }
 
-    private sealed record Pending(string Id, byte[] Body);
 }
 
-/// <summary>
-/// An append-only file with grouped commits: one thread writes whatever queued while it last wrote, fsyncs once,
-/// then releases the waiters of that group. Records are framed (length, id, bytes) and never read back here.
-/// </summary>
-internal sealed class GroupCommitLog : IDisposable
-{
-    public const int MaxIdLength = 64;
-    private readonly FileStream _file;
-    private readonly Action<int> _outcomesDurable;
-    private readonly object _gate = new();
-    private readonly Thread _thread;
-    private List<Entry> _pending = [];
-    private List<Entry> _writing = [];
-    private bool _closed;
-
-    public GroupCommitLog(string path, Action<int> outcomesDurable)
-    {
-        _file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0);
-        _outcomesDurable = outcomesDurable;
-        _thread = new Thread(Run) { IsBackground = true, Name = "forwarder log" };
-        _thread.Start();
-    }
-
-    /// <summary>
-    /// One record: the length of what follows (32 bits, little-endian), the id's length (one byte), the id (ASCII),
-    /// then the bytes (an envelope, or an outcome's status as 32 bits).
-    /// </summary>
-    public static void Frame(Stream into, string id, ReadOnlySpan<byte> bytes)
-    {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(id.Length, MaxIdLength);
-        Span<byte> head = stackalloc byte[5 + MaxIdLength];
-        var idBytes = System.Text.Encoding.ASCII.GetBytes(id, head[5..]);
-        BinaryPrimitives.WriteInt32LittleEndian(head, 1 + idBytes + bytes.Length);
-        head[4] = (byte)idBytes;
-        into.Write(head[..(5 + idBytes)]);
-        into.Write(bytes);
-    }
-
-    /// <summary>Completes once the record is on disk.</summary>
-    public Task AppendAsync(byte[] record)
-    {
-        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Enqueue(new Entry(record, null, 0, waiter));
-        return waiter.Task;
-    }
-
-    /// <summary>An attempt's outcome, framed by the writing thread: nobody waits for it; <c>outcomesDurable</c> counts it once on disk.</summary>
-    public void AppendOutcome(string id, int status) => Enqueue(new Entry(null, id, status, null));
-
-    public void Dispose()
-    {
-        lock (_gate)
-        {
-            _closed = true;
-            Monitor.Pulse(_gate);
-        }
-
-        _thread.Join();
-        _file.Dispose();
-    }
-
-    private void Enqueue(Entry entry)
-    {
-        lock (_gate)
-        {
-            _pending.Add(entry);
-            if (_pending.Count == 1)
-            {
-                Monitor.Pulse(_gate);
-            }
-        }
-    }
-
-    private void Run()
-    {
-        var buffer = new MemoryStream();
-        Span<byte> status = stackalloc byte[4];
-        while (true)
-        {
-            lock (_gate)
-            {
-                while (_pending.Count == 0 && !_closed)
-                {
-                    Monitor.Wait(_gate);
-                }
-
-                if (_pending.Count == 0)
-                {
-                    return;
-                }
-
-                (_pending, _writing) = (_writing, _pending);
-            }
-
-            buffer.SetLength(0);
-            var outcomes = 0;
-            foreach (var entry in _writing)
-            {
-                if (entry.Record is { } record)
-                {
-                    buffer.Write(record);
-                }
-                else
-                {
-                    BinaryPrimitives.WriteInt32LittleEndian(status, entry.Status);
-                    Frame(buffer, entry.Id!, status);
-                    outcomes++;
-                }
-            }
-
-            _file.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
-            _file.Flush(flushToDisk: true);
-            foreach (var entry in _writing)
-            {
-                entry.Waiter?.TrySetResult();
-            }
-
-            _writing.Clear();
-            _outcomesDurable(outcomes);
-        }
-    }
-
-    private readonly record struct Entry(byte[]? Record, string? Id, int Status, TaskCompletionSource? Waiter);
-}
+/// <summary>One event the floor took: its id and the envelope it sends.</summary>
+internal sealed record Pending(string Id, byte[] Body);

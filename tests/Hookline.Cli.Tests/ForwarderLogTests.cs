@@ -1,0 +1,131 @@
+using System.Buffers.Binary;
+using System.Text;
+using Hookline.Cli.Bench;
+using TestCluster = Hookline.Tests.Postgres.PostgresCluster;
+using Npgsql;
+
+namespace Hookline.Cli.Tests;
+
+/// <summary>
+/// The logs under the bench's S1 floor. The floor stands for a durable forwarder (its 201 follows the events to
+/// disk, its outcomes count once durable), so what it writes must all be there, and counted only once written:
+/// an append-only file, and two tables on a real PostgreSQL cluster.
+/// </summary>
+public sealed class ForwarderLogTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("hookline-forwarder-log-").FullName;
+
+    [Fact]
+    public async Task File_log_holds_a_requests_events_when_their_append_completes()
+    {
+        var path = Path.Combine(_directory, "log");
+        using var log = new FileForwarderLog(path, _ => { });
+
+        await log.AppendEventsAsync([new Pending("evt_A", Encoding.UTF8.GetBytes("""{"a":1}""")), new Pending("evt_B", Encoding.UTF8.GetBytes("""{"b":2}"""))]);
+
+        Assert.Equal([("evt_A", """{"a":1}"""), ("evt_B", """{"b":2}""")], ReadFile(path).Select(r => (r.Id, Encoding.UTF8.GetString(r.Bytes))));
+    }
+
+    [Fact]
+    public async Task File_log_writes_concurrent_events_and_outcomes_once_each_and_counts_outcomes_once()
+    {
+        var path = Path.Combine(_directory, "log");
+        long durable = 0;
+        var log = new FileForwarderLog(path, n => Interlocked.Add(ref durable, n));
+        await AppendConcurrentlyAsync(log);
+        log.Dispose();
+
+        var records = ReadFile(path);
+        AssertWrittenOnce(records.Where(r => r.Id.StartsWith("evt_", StringComparison.Ordinal)).Select(r => (r.Id, (int)r.Bytes.Single())).ToList(), records.Where(r => r.Id.StartsWith("out_", StringComparison.Ordinal)).Select(r => (r.Id, BinaryPrimitives.ReadInt32LittleEndian(r.Bytes))).ToList());
+        Assert.Equal(1600, records.Count);
+        Assert.Equal(800, Interlocked.Read(ref durable));
+    }
+
+    [Fact]
+    public async Task Postgres_log_commits_concurrent_events_and_outcomes_once_each_and_counts_outcomes_once()
+    {
+        var cluster = await TestCluster.SharedAsync();
+        var connectionString = await cluster.CreateDatabaseAsync("floor");
+        try
+        {
+            long durable = 0;
+            var log = new PostgresForwarderLog(connectionString, n => Interlocked.Add(ref durable, n));
+            await log.AppendEventsAsync([new Pending("evt_first", [7])]);
+
+            // Committed when the append completes: another connection sees it.
+            Assert.Equal([("evt_first", 7)], await ReadTableAsync(connectionString, "SELECT id, get_byte(body, 0) FROM floor_events"));
+
+            await AppendConcurrentlyAsync(log);
+            log.Dispose();
+
+            var events = await ReadTableAsync(connectionString, "SELECT id, get_byte(body, 0) FROM floor_events WHERE id <> 'evt_first'");
+            var outcomes = await ReadTableAsync(connectionString, "SELECT id, status FROM floor_outcomes");
+            AssertWrittenOnce(events, outcomes);
+            Assert.Equal(800, Interlocked.Read(ref durable));
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await cluster.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    [Fact]
+    public void An_id_longer_than_the_file_frame_allows_is_refused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => FileForwarderLog.Frame(new MemoryStream(), new string('x', FileForwarderLog.MaxIdLength + 1), []));
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    /// <summary>Eight threads, a hundred times each: a one-event request (its byte is the thread), then an outcome (200 + thread).</summary>
+    private static Task AppendConcurrentlyAsync(ForwarderLog log) => Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(async () =>
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var appended = log.AppendEventsAsync([new Pending($"evt_{t}_{i}", [(byte)t])]);
+            log.AppendOutcome($"out_{t}_{i}", 200 + t);
+            await appended;
+        }
+    })));
+
+    private static void AssertWrittenOnce(List<(string Id, int Value)> events, List<(string Id, int Value)> outcomes)
+    {
+        Assert.Equal(800, events.Count);
+        Assert.Equal(800, events.Select(r => r.Id).Distinct().Count());
+        Assert.All(events, r => Assert.Equal(int.Parse(r.Id.Split('_')[1]), r.Value));
+        Assert.Equal(800, outcomes.Count);
+        Assert.Equal(800, outcomes.Select(r => r.Id).Distinct().Count());
+        Assert.All(outcomes, r => Assert.Equal(200 + int.Parse(r.Id.Split('_')[1]), r.Value));
+    }
+
+    /// <summary>The frames back: length of the rest, the id's length, the id, the bytes.</summary>
+    private static List<(string Id, byte[] Bytes)> ReadFile(string path)
+    {
+        var all = File.ReadAllBytes(path);
+        var records = new List<(string, byte[])>();
+        for (var at = 0; at < all.Length;)
+        {
+            var length = BinaryPrimitives.ReadInt32LittleEndian(all.AsSpan(at));
+            var frame = all.AsSpan(at + 4, length);
+            var idLength = frame[0];
+            records.Add((Encoding.ASCII.GetString(frame.Slice(1, idLength)), frame[(1 + idLength)..].ToArray()));
+            at += 4 + length;
+        }
+
+        return records;
+    }
+
+    private static async Task<List<(string, int)>> ReadTableAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<(string, int)>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add((reader.GetString(0), reader.GetInt32(1)));
+        }
+
+        return rows;
+    }
+}
