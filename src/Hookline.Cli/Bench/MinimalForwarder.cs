@@ -8,11 +8,7 @@ using Hookline.Core.Events;
 using Hookline.Core.Secrets;
 using Hookline.Receiver;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Hookline.Cli.Bench;
 
@@ -42,15 +38,7 @@ internal sealed class MinimalForwarder : IHookline
         _app = app;
         _target = target;
         _log = log(outcomes => Interlocked.Add(ref _recorded, outcomes));
-        _client = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            UseCookies = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            MaxConnectionsPerServer = concurrency,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        });
+        _client = new HttpMessageInvoker(RawPostScenario.Handler(concurrency));
         _senders = [.. Enumerable.Range(0, concurrency).Select(_ => Task.Run(SendLoopAsync))];
     }
 
@@ -63,18 +51,13 @@ internal sealed class MinimalForwarder : IHookline
     /// <summary>Starts on a free loopback port; <paramref name="log"/> makes the log, given the callback that counts outcomes made durable.</summary>
     public static async Task<MinimalForwarder> StartAsync(Func<Action<int>, ForwarderLog> log, Uri target, int concurrency)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        MinimalForwarder? forwarder = null;
+        var (_, port) = await BareKestrel.StartAsync(app =>
         {
-            kestrel.AddServerHeader = false;
-            kestrel.Listen(IPAddress.Loopback, 0);
+            forwarder = new MinimalForwarder(app, log, target, concurrency);
+            return forwarder.IngestAsync;
         });
-        var app = builder.Build();
-        var forwarder = new MinimalForwarder(app, log, target, concurrency);
-        app.Run(forwarder.IngestAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        forwarder.BaseAddress = new Uri(address);
+        forwarder!.BaseAddress = new Uri($"http://127.0.0.1:{port}/");
         return forwarder;
     }
 

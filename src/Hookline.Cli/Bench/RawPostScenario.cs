@@ -31,16 +31,7 @@ internal static class RawPostScenario
             (StandardWebhooks.SignatureHeader, StandardWebhooks.Sign(eventId, timestamp, body, secret)),
         };
 
-        // The same connection settings as Hookline's sender (WebhookSender.CreateHandler), minus the URL policy.
-        using var client = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            UseCookies = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            MaxConnectionsPerServer = options.Concurrency,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        });
+        using var client = new HttpMessageInvoker(Handler(options.Concurrency));
         var url = new Uri(sink.Url(0));
         var latencies = new LatencySamples();
         sink.Reset();
@@ -71,6 +62,17 @@ internal static class RawPostScenario
         var warmup = Math.Min(options.Warmup.TotalSeconds, end / 3);
         return new RawPost(timeline.ReceivedRate(warmup, end), sink.Total, latencies.Summary(), timeline.CpuMicrosecondsPerItem(warmup, end), timeline.CoresUsed(warmup, end));
     }
+
+    /// <summary>The same connection settings as Hookline's sender (WebhookSender.CreateHandler), minus the URL policy.</summary>
+    public static SocketsHttpHandler Handler(int connections) => new()
+    {
+        AllowAutoRedirect = false,
+        UseProxy = false,
+        UseCookies = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        MaxConnectionsPerServer = connections,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+    };
 }
 
 /// <summary>One half of S0.</summary>

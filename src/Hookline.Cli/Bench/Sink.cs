@@ -1,12 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Hookline.Cli.Bench;
 
@@ -37,18 +32,9 @@ internal sealed class Sink : IAsyncDisposable
 
     public static async Task<Sink> StartAsync()
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Listen(IPAddress.Loopback, 0);
-        });
-        var app = builder.Build();
         Sink? sink = null;
-        app.Run(context => sink!.HandleAsync(context));
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        sink = new Sink(app, new Uri(address).Port);
+        var (app, port) = await BareKestrel.StartAsync(_ => context => sink!.HandleAsync(context));
+        sink = new Sink(app, port);
         return sink;
     }
 
