@@ -42,9 +42,10 @@ public sealed class BenchSmokeTests(ITestOutputHelper output) : IDisposable
         Assert.True(store.GetProperty("s1").GetProperty("writer").GetProperty("busy").GetDouble() > 0);
         Assert.True(store.GetProperty("s1").GetProperty("writer").GetProperty("cpu").GetDouble() > 0);
         Assert.True(store.GetProperty("s1").GetProperty("other_cpu_microseconds_per_delivery").GetDouble() >= 0);
-        // S1's floor, the minimal forwarder under S1's load inside the same S0 bracket: every event delivered once,
+        // S1's floor, the minimal forwarder under S1's load in an S0 bracket of its own: every event delivered once,
         // its outcome on disk, and both ratios worked out.
         var floor = store.GetProperty("s1_floor");
+        Assert.True(floor.GetProperty("s0_per_second").GetDouble() > 0);
         Assert.True(floor.GetProperty("events").GetInt64() > 0);
         Assert.True(floor.GetProperty("deliveries_per_second").GetDouble() > 0);
         Assert.Equal(0, floor.GetProperty("lost").GetInt64());

@@ -59,13 +59,14 @@ internal sealed record ThroughputResult(
     double CpuMicrosecondsPerDelivery, double CoresUsed, WriterLoad? Writer, double? OtherCpuMicrosecondsPerDelivery);
 
 /// <summary>
-/// S1's floor: S1's load against <see cref="MinimalForwarder"/> instead of Hookline, inside the same S0 bracket. What
-/// a durable forwarder doing nothing but the unavoidable (ingest, render, one durable append per group, a signed POST,
-/// the outcome appended) reaches on this machine with this store's kind of durability; <see cref="S1RatioToFloor"/>
-/// is how close Hookline's S1 came to it. The other CPU is the rest of the machine's (PostgreSQL's server).
+/// S1's floor: S1's load against <see cref="MinimalForwarder"/> instead of Hookline, between two halves of S0 of its
+/// own (<see cref="S0PerSecond"/>, their mean). What a durable forwarder doing nothing but the unavoidable (ingest,
+/// render, one durable append per group, a signed POST, the outcome appended) reaches on this machine with this
+/// store's kind of durability; <see cref="S1RatioToFloor"/> is how close Hookline's S1, measured earlier in the same
+/// run, came to it. The other CPU is the rest of the machine's (PostgreSQL's server).
 /// </summary>
 internal sealed record FloorResult(
-    long Events, double Seconds, double DeliveriesPerSecond, double? RatioToS0, double? S1RatioToFloor, Percentiles Ack, Percentiles EndToEnd,
+    long Events, double Seconds, double DeliveriesPerSecond, double? S0PerSecond, double? RatioToS0, double? S1RatioToFloor, Percentiles Ack, Percentiles EndToEnd,
     long Lost, long Duplicates, double CpuMicrosecondsPerDelivery, double CoresUsed, double? OtherCpuMicrosecondsPerDelivery);
 
 /// <summary>

@@ -89,10 +89,11 @@ internal sealed class BenchRunner(BenchOptions options, string command, TextWrit
             await RunScenarioAsync(context, name, run);
         }
 
-        // Last, so that no measured scenario follows the half million events it stores in a few seconds.
+        // Last, so that no measured scenario follows the half million events each stores in a few seconds.
         if (options.Runs("S1"))
         {
             await RunScenarioAsync(context, "S1 ingestion", ThroughputScenario.RunIngestionAloneAsync);
+            await RunScenarioAsync(context, "S1 floor", ThroughputScenario.RunFloorAsync);
         }
     }
 

@@ -64,8 +64,8 @@ internal static class ReportTable
         yield return ("S1", "ack p50/p99 ms (batch)", s => s.S1 is { } r ? Pair(r.Ack) : null);
         yield return ("S1", "ingest→received p50/p99 ms", s => s.S1 is { } r ? Pair(r.EndToEnd) : null);
         yield return ("S1", "lost / duplicates", s => s.S1 is { } r ? $"{r.Lost} / {r.Duplicates}" : null);
-        yield return ("S1 floor", "minimal durable forwarder: deliveries/s (÷ S0)", s => s.S1Floor is { } f
-            ? $"{N(f.DeliveriesPerSecond)} ({(f.RatioToS0 is { } v ? Pct(v) : "—")})"
+        yield return ("S1 floor", "minimal durable forwarder: deliveries/s (÷ its own S0's)", s => s.S1Floor is { } f
+            ? $"{N(f.DeliveriesPerSecond)} ({(f.RatioToS0 is { } v ? Pct(v) : "—")} of {(f.S0PerSecond is { } s0 ? N(s0) : "—")})"
             : null);
         yield return ("S1 floor", "CPU µs per delivery (cores used), elsewhere; lost / duplicates", s => s.S1Floor is { } f
             ? $"{N(f.CpuMicrosecondsPerDelivery)} ({N(f.CoresUsed, 2)}), {(f.OtherCpuMicrosecondsPerDelivery is { } o ? N(o) : "—")}; {f.Lost} / {f.Duplicates}"

@@ -2,10 +2,10 @@ namespace Hookline.Cli.Bench;
 
 /// <summary>
 /// S0 and S1 side by side: half of S0, then S1 (batched ingestion, one webhook, deliveries per second from
-/// acceptance to the recorded 2xx), then S1's floor (its load against <see cref="MinimalForwarder"/>), then the other
-/// half of S0. S0 brackets both so that another process's burst on this shared machine shows up as a gap between the two
-/// halves instead of skewing the ratios. After them, as a step of its own, S1's ingestion alone
-/// (<see cref="IngestionResult"/>), for the split of a delivery's cost.
+/// acceptance to the recorded 2xx), then the other half of S0. S0 brackets S1 so that another process's
+/// burst on this shared machine shows up as a gap between the two halves instead of skewing the ratio. After
+/// the store's other scenarios, as steps of their own, S1's ingestion alone (<see cref="IngestionResult"/>), for the
+/// split of a delivery's cost, and S1's floor in an S0 bracket of its own (<see cref="FloorResult"/>).
 /// </summary>
 internal static class ThroughputScenario
 {
@@ -20,7 +20,6 @@ internal static class ThroughputScenario
             if (options.Runs("S1"))
             {
                 await RunS1Async(context);
-                await RunFloorAsync(context);
             }
         }
         finally
@@ -68,11 +67,28 @@ internal static class ThroughputScenario
     }
 
     /// <summary>
-    /// S1's load against <see cref="MinimalForwarder"/>, keeping what it must not lose where this store would: an
-    /// append-only file beside SQLite's, two unindexed tables on PostgreSQL. The most any durable design on this store
-    /// could deliver here.
+    /// S1's load against <see cref="MinimalForwarder"/>, keeping what it must not lose where this store would (an
+    /// append-only file beside SQLite's, two unindexed tables on PostgreSQL), between two halves of S0: the most any
+    /// durable design on this store could deliver here. Last, with the ingestion alone: it writes as many events as S1
+    /// does again, and a measured scenario after it would pay for the disk's share of that.
     /// </summary>
-    private static async Task RunFloorAsync(ScenarioContext context)
+    public static async Task RunFloorAsync(ScenarioContext context)
+    {
+        var options = context.Options;
+        var half = TimeSpan.FromTicks(options.Duration.Ticks / 2);
+        var before = await RawPostScenario.MeasureAsync(context.Sink, options, half, context.Output, context.Label("S0 before floor"));
+        var floor = await MeasureFloorAsync(context);
+        var after = await RawPostScenario.MeasureAsync(context.Sink, options, half, context.Output, context.Label("S0 after floor"));
+        var s0 = Math.Round((before.PerSecond + after.PerSecond) / 2, 1);
+        context.Report.S1Floor = floor with
+        {
+            S0PerSecond = s0,
+            RatioToS0 = s0 > 0 ? Math.Round(floor.DeliveriesPerSecond / s0, 3) : null,
+            S1RatioToFloor = context.Report.S1 is { } s1 && floor.DeliveriesPerSecond > 0 ? Math.Round(s1.DeliveriesPerSecond / floor.DeliveriesPerSecond, 3) : null,
+        };
+    }
+
+    private static async Task<FloorResult> MeasureFloorAsync(ScenarioContext context)
     {
         var options = context.Options;
         await using var instance = await context.Store.NewInstanceAsync(context.CancellationToken);
@@ -82,8 +98,8 @@ internal static class ThroughputScenario
         await using var floor = await MinimalForwarder.StartAsync(log, new Uri(context.Sink.Url(0)), options.Concurrency);
         var run = await SteadyRun.RunAsync(
             new SteadyPlan(floor, context.Sink, BenchPayload.SampleAccount, options.BatchEvents, 1, context.Label("S1 floor")), options, context.Output);
-        context.Report.S1Floor = new FloorResult(
-            run.Events, run.Seconds, run.DeliveriesPerSecond, null, null, run.Ack, run.Account.EndToEnd, run.Account.Lost, run.Account.Duplicates,
+        return new FloorResult(
+            run.Events, run.Seconds, run.DeliveriesPerSecond, null, null, null, run.Ack, run.Account.EndToEnd, run.Account.Lost, run.Account.Duplicates,
             run.CpuMicrosecondsPerDelivery, run.CoresUsed, run.OtherCpuMicrosecondsPerDelivery);
     }
 
@@ -117,13 +133,5 @@ internal static class ThroughputScenario
             context.Report.S1 = s1 with { RatioToS0 = Math.Round(s1.DeliveriesPerSecond / s0, 3) };
         }
 
-        if (context.Report.S1Floor is { } floor && floor.DeliveriesPerSecond > 0)
-        {
-            context.Report.S1Floor = floor with
-            {
-                RatioToS0 = s0 > 0 ? Math.Round(floor.DeliveriesPerSecond / s0, 3) : null,
-                S1RatioToFloor = context.Report.S1 is { } measured ? Math.Round(measured.DeliveriesPerSecond / floor.DeliveriesPerSecond, 3) : null,
-            };
-        }
     }
 }
