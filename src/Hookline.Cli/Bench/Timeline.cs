@@ -52,7 +52,7 @@ internal sealed class Timeline : IAsyncDisposable
 
     public double Now => Ticks.SinceSeconds(Started);
 
-    public IReadOnlyList<Sample> Samples
+    public List<Sample> Samples
     {
         get
         {
@@ -182,11 +182,17 @@ internal sealed class Timeline : IAsyncDisposable
         return seconds <= 0 ? 0 : Math.Round((value(last) - value(first)) / seconds, 1);
     }
 
-    /// <summary>The samples nearest inside two moments of the run.</summary>
+    /// <summary>
+    /// The samples nearest inside two moments of the run; the run's first and last when fewer than two fall inside
+    /// (a phase of half a second, as the smoke run's, whose sampler the machine held up), so that a short phase reads
+    /// as its whole length rather than as nothing at all.
+    /// </summary>
     private (Sample First, Sample Last) Between(double from, double to)
     {
         var samples = Samples;
-        return (samples.FirstOrDefault(s => s.Seconds >= from), samples.LastOrDefault(s => s.Seconds <= to));
+        var first = samples.FindIndex(s => s.Seconds >= from);
+        var last = samples.FindLastIndex(s => s.Seconds <= to);
+        return first >= 0 && last > first ? (samples[first], samples[last]) : (samples[0], samples[^1]);
     }
 
     private async Task SampleAsync()
