@@ -19,7 +19,7 @@ public sealed class ForwarderLogTests : IDisposable
     public async Task File_log_holds_a_requests_events_when_their_append_completes()
     {
         var path = Path.Combine(_directory, "log");
-        using var log = new FileForwarderLog(path, _ => { });
+        using var log = new FileForwarderLog(path);
 
         await log.AppendEventsAsync([new Pending("evt_A", Encoding.UTF8.GetBytes("""{"a":1}""")), new Pending("evt_B", Encoding.UTF8.GetBytes("""{"b":2}"""))]);
 
@@ -30,15 +30,14 @@ public sealed class ForwarderLogTests : IDisposable
     public async Task File_log_writes_concurrent_events_and_outcomes_once_each_and_counts_outcomes_once()
     {
         var path = Path.Combine(_directory, "log");
-        long durable = 0;
-        var log = new FileForwarderLog(path, n => Interlocked.Add(ref durable, n));
+        var log = new FileForwarderLog(path);
         await AppendConcurrentlyAsync(log);
         log.Dispose();
 
         var records = ReadFile(path);
         AssertWrittenOnce(records.Where(r => r.Id.StartsWith("evt_", StringComparison.Ordinal)).Select(r => (r.Id, (int)r.Bytes.Single())).ToList(), records.Where(r => r.Id.StartsWith("out_", StringComparison.Ordinal)).Select(r => (r.Id, BinaryPrimitives.ReadInt32LittleEndian(r.Bytes))).ToList());
         Assert.Equal(1600, records.Count);
-        Assert.Equal(800, Interlocked.Read(ref durable));
+        Assert.Equal(800, log.DurableOutcomes);
     }
 
     [Fact]
@@ -48,8 +47,7 @@ public sealed class ForwarderLogTests : IDisposable
         var connectionString = await cluster.CreateDatabaseAsync("floor");
         try
         {
-            long durable = 0;
-            var log = new PostgresForwarderLog(connectionString, n => Interlocked.Add(ref durable, n));
+            var log = new PostgresForwarderLog(connectionString);
             await log.AppendEventsAsync([new Pending("evt_first", [7])]);
 
             // Committed when the append completes: another connection sees it.
@@ -61,7 +59,7 @@ public sealed class ForwarderLogTests : IDisposable
             var events = await ReadTableAsync(connectionString, "SELECT id, get_byte(body, 0) FROM floor_events WHERE id <> 'evt_first'");
             var outcomes = await ReadTableAsync(connectionString, "SELECT id, status FROM floor_outcomes");
             AssertWrittenOnce(events, outcomes);
-            Assert.Equal(800, Interlocked.Read(ref durable));
+            Assert.Equal(800, log.DurableOutcomes);
         }
         finally
         {

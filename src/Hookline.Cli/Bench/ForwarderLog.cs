@@ -7,22 +7,25 @@ namespace Hookline.Cli.Bench;
 /// <summary>
 /// Where <see cref="MinimalForwarder"/> keeps what it must not lose, with grouped commits: one thread writes
 /// whatever queued while it last wrote, makes it durable once, then releases that group's waiters. Events are
-/// waited for (the 201 follows them to disk); outcomes are not, and are counted once durable.
+/// waited for (the 201 follows them to disk); outcomes are not, and are counted once durable
+/// (<see cref="DurableOutcomes"/>).
 /// </summary>
 internal abstract class ForwarderLog : IDisposable
 {
-    private readonly Action<int> _outcomesDurable;
     private readonly object _gate = new();
     private readonly Thread _thread;
     private List<Entry> _pending = [];
     private List<Entry> _writing = [];
     private bool _closed;
+    private long _durableOutcomes;
 
-    protected ForwarderLog(Action<int> outcomesDurable, string name)
+    protected ForwarderLog(string name)
     {
-        _outcomesDurable = outcomesDurable;
         _thread = new Thread(Run) { IsBackground = true, Name = name };
     }
+
+    /// <summary>Outcomes written and made durable so far.</summary>
+    public long DurableOutcomes => Interlocked.Read(ref _durableOutcomes);
 
     /// <summary>Completes once the events are durable.</summary>
     public Task AppendEventsAsync(IReadOnlyList<Pending> events)
@@ -32,7 +35,7 @@ internal abstract class ForwarderLog : IDisposable
         return waiter.Task;
     }
 
-    /// <summary>An attempt's outcome: nobody waits for it; the callback counts it once durable.</summary>
+    /// <summary>An attempt's outcome: nobody waits for it; <see cref="DurableOutcomes"/> counts it once durable.</summary>
     public void AppendOutcome(string id, int status) => Enqueue(new Entry(null, id, status, null));
 
     /// <summary>Writes what is queued, then stops.</summary>
@@ -116,7 +119,7 @@ internal abstract class ForwarderLog : IDisposable
             }
 
             _writing.Clear();
-            _outcomesDurable(outcomes);
+            Interlocked.Add(ref _durableOutcomes, outcomes);
         }
     }
 
@@ -131,8 +134,8 @@ internal sealed class FileForwarderLog : ForwarderLog
     private readonly FileStream _file;
     private readonly MemoryStream _buffer = new();
 
-    public FileForwarderLog(string path, Action<int> outcomesDurable)
-        : base(outcomesDurable, "forwarder file log")
+    public FileForwarderLog(string path)
+        : base("forwarder file log")
     {
         _file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0);
         Start();
@@ -189,8 +192,8 @@ internal sealed class PostgresForwarderLog : ForwarderLog
 {
     private readonly NpgsqlConnection _connection;
 
-    public PostgresForwarderLog(string connectionString, Action<int> outcomesDurable)
-        : base(outcomesDurable, "forwarder postgres log")
+    public PostgresForwarderLog(string connectionString)
+        : base("forwarder postgres log")
     {
         _connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
         _connection.Open();

@@ -30,26 +30,25 @@ internal sealed class MinimalForwarder : IHookline
     private readonly Task[] _senders;
     private readonly Uri _target;
     private readonly string _secret = SecretProtector.GenerateWebhookSecret();
-    private long _recorded;
     private long _failed;
 
-    private MinimalForwarder(WebApplication app, Func<Action<int>, ForwarderLog> log, Uri target, int concurrency)
+    private MinimalForwarder(WebApplication app, ForwarderLog log, Uri target, int concurrency)
     {
         _app = app;
         _target = target;
-        _log = log(outcomes => Interlocked.Add(ref _recorded, outcomes));
+        _log = log;
         _client = new HttpMessageInvoker(RawPostScenario.Handler(concurrency));
         _senders = [.. Enumerable.Range(0, concurrency).Select(_ => Task.Run(SendLoopAsync))];
     }
 
     public Uri BaseAddress { get; private set; } = null!;
 
-    public long? Recorded => Interlocked.Read(ref _recorded);
+    public long? Recorded => _log.DurableOutcomes;
 
-    public string? Results => $"{Interlocked.Read(ref _recorded):N0} recorded, {_queue.Reader.Count:N0} waiting to be sent, {Interlocked.Read(ref _failed):N0} failed";
+    public string? Results => $"{_log.DurableOutcomes:N0} recorded, {_queue.Reader.Count:N0} waiting to be sent, {Interlocked.Read(ref _failed):N0} failed";
 
-    /// <summary>Starts on a free loopback port; <paramref name="log"/> makes the log, given the callback that counts outcomes made durable.</summary>
-    public static async Task<MinimalForwarder> StartAsync(Func<Action<int>, ForwarderLog> log, Uri target, int concurrency)
+    /// <summary>Starts on a free loopback port, keeping events and outcomes in <paramref name="log"/> (disposed with the forwarder).</summary>
+    public static async Task<MinimalForwarder> StartAsync(ForwarderLog log, Uri target, int concurrency)
     {
         MinimalForwarder? forwarder = null;
         var (_, port) = await BareKestrel.StartAsync(app =>

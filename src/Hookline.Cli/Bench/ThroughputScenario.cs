@@ -92,9 +92,9 @@ internal static class ThroughputScenario
     {
         var options = context.Options;
         await using var instance = await context.Store.NewInstanceAsync(context.CancellationToken);
-        Func<Action<int>, ForwarderLog> log = instance.Settings.TryGetValue("Storage:ConnectionString", out var connectionString)
-            ? counted => new PostgresForwarderLog(connectionString, counted)
-            : counted => new FileForwarderLog(Path.Combine(instance.DataDirectory, "forwarder.log"), counted);
+        ForwarderLog log = instance.Settings.TryGetValue("Storage:ConnectionString", out var connectionString)
+            ? new PostgresForwarderLog(connectionString)
+            : new FileForwarderLog(Path.Combine(instance.DataDirectory, "forwarder.log"));
         await using var floor = await MinimalForwarder.StartAsync(log, new Uri(context.Sink.Url(0)), options.Concurrency);
         var run = await SteadyRun.RunAsync(
             new SteadyPlan(floor, context.Sink, BenchPayload.SampleAccount, options.BatchEvents, 1, context.Label("S1 floor")), options, context.Output);
@@ -132,6 +132,5 @@ internal static class ThroughputScenario
         {
             context.Report.S1 = s1 with { RatioToS0 = Math.Round(s1.DeliveriesPerSecond / s0, 3) };
         }
-
     }
 }

@@ -52,16 +52,7 @@ internal sealed class Timeline : IAsyncDisposable
 
     public double Now => Ticks.SinceSeconds(Started);
 
-    public List<Sample> Samples
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return [.. _samples];
-            }
-        }
-    }
+    public IReadOnlyList<Sample> Samples => Snapshot();
 
     /// <summary>Received per second between two moments of the run (the samples nearest inside them).</summary>
     public double ReceivedRate(double from, double to) => Rate(from, to, s => s.Received);
@@ -189,10 +180,18 @@ internal sealed class Timeline : IAsyncDisposable
     /// </summary>
     private (Sample First, Sample Last) Between(double from, double to)
     {
-        var samples = Samples;
+        var samples = Snapshot();
         var first = samples.FindIndex(s => s.Seconds >= from);
         var last = samples.FindLastIndex(s => s.Seconds <= to);
         return first >= 0 && last > first ? (samples[first], samples[last]) : (samples[0], samples[^1]);
+    }
+
+    private List<Sample> Snapshot()
+    {
+        lock (_gate)
+        {
+            return [.. _samples];
+        }
     }
 
     private async Task SampleAsync()
