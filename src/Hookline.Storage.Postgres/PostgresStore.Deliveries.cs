@@ -107,6 +107,17 @@ internal sealed partial class PostgresStore
         """;
 
     /// <summary>
+    /// Puts <see cref="CompletePlanningSql"/>'s settings back once <see cref="CompleteSql"/> has run. Left in force, they
+    /// reach the foreign-key check of every attempt inserted after it (a query of its own per row, run inside the
+    /// server): forced to a custom plan, each of those checks was planned again, a third of the server's time for the
+    /// foreign-key checks in a PostgreSQL S1 (docs/benchmarks.md).
+    /// </summary>
+    internal const string CompletePlanningResetSql = """
+        SET LOCAL plan_cache_mode TO DEFAULT; SET LOCAL enable_hashjoin TO DEFAULT; SET LOCAL enable_mergejoin TO DEFAULT;
+        SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_bitmapscan TO DEFAULT
+        """;
+
+    /// <summary>
     /// Applies a batch of results to the rows still leased with the same token, and names what it applied. The status
     /// test is written so that no index can serve it (IS NOT DISTINCT FROM is no index operator and does not prove
     /// deliveries_due's predicate; status is never NULL, so it means =): the only index left to the plan is the
@@ -210,6 +221,11 @@ internal sealed partial class PostgresStore
                 {
                     applied.Add((reader.GetString(0), reader.GetInt64(1)));
                 }
+            }
+
+            await using (var reset = Command(connection, transaction, CompletePlanningResetSql))
+            {
+                await reset.ExecuteNonQueryAsync(cancellationToken);
             }
 
             var attempted = completions.Where(c => c.Outcome is not null && applied.Contains((c.DeliveryId, c.LeaseToken))).ToArray();

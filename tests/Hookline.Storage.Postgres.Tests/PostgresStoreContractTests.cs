@@ -310,6 +310,39 @@ public sealed class PostgresStoreContractTests : StoreContractTests
     }
 
     [Fact]
+    public async Task Attempts_are_inserted_under_the_servers_planner_settings_not_the_results_updates()
+    {
+        // The results UPDATE runs with custom plans forced and most scans off (CompletePlanningSql). Left in force for
+        // the rest of the transaction, they reached the foreign-key check each attempt row runs inside the server, and
+        // every one of those checks was planned anew: a third of the server's time for foreign keys in a PostgreSQL S1.
+        // A statement trigger on attempts records the settings the store's insert ran under.
+        await using (var connection = await OpenDirectAsync())
+        {
+            await ExecuteAsync(connection, """
+                CREATE TABLE seen_settings (plan_cache_mode text, enable_hashjoin text, enable_mergejoin text, enable_seqscan text, enable_bitmapscan text);
+                CREATE FUNCTION record_settings() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    INSERT INTO seen_settings VALUES (current_setting('plan_cache_mode'), current_setting('enable_hashjoin'),
+                        current_setting('enable_mergejoin'), current_setting('enable_seqscan'), current_setting('enable_bitmapscan'));
+                    RETURN NULL;
+                END $$;
+                CREATE TRIGGER record_settings AFTER INSERT ON attempts FOR EACH STATEMENT EXECUTE FUNCTION record_settings();
+                """);
+        }
+
+        var account = await AccountAsync();
+        await WebhookAsync(account);
+        await IngestAsync(Event(account));
+        var leased = Assert.Single(await LeaseAsync(T0));
+        var report = await CompleteAsync(T0.AddSeconds(1), Success(leased, T0));
+
+        Assert.Equal(1, report.Applied);
+        await using var check = await OpenDirectAsync();
+        Assert.Equal("auto on on on on", await ScalarAsync<string>(check,
+            "SELECT string_agg(concat_ws(' ', plan_cache_mode, enable_hashjoin, enable_mergejoin, enable_seqscan, enable_bitmapscan), '|') FROM seen_settings"));
+    }
+
+    [Fact]
     public async Task Lost_connections_are_not_a_refusal_of_the_data()
     {
         // Every connection the store holds is cut (an administrator, a failover): its next write fails, and the

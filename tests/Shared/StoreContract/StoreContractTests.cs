@@ -1301,14 +1301,14 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         }
     }
 
-    private async Task<string> AccountAsync()
+    private protected async Task<string> AccountAsync()
     {
         var account = new Account(Ids.New(Ids.Account), "Acme", "ops@acme.test", T0);
         await Store.CreateAccountAsync(account, [], Ct);
         return account.Id;
     }
 
-    private async Task<Webhook> WebhookAsync(
+    private protected async Task<Webhook> WebhookAsync(
         string accountId,
         string mode = Modes.Test,
         string product = Products.Payments,
@@ -1325,7 +1325,7 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         return webhook;
     }
 
-    private static NewEvent Event(string accountId, string name = "payment.captured", string mode = Modes.Test, string product = Products.Payments, DateTimeOffset? at = null)
+    private protected static NewEvent Event(string accountId, string name = "payment.captured", string mode = Modes.Test, string product = Products.Payments, DateTimeOffset? at = null)
     {
         var id = Ids.New(Ids.Event);
         return new NewEvent(id, accountId, mode, name, product, Encoding.UTF8.GetBytes($$"""{"id":"{{id}}","event":"{{name}}"}"""), at ?? T0, (at ?? T0) + TimeSpan.FromHours(24));
@@ -1333,7 +1333,7 @@ public abstract partial class StoreContractTests : IAsyncLifetime
 
     private static LeaseGrant Grant(DateTimeOffset expiresAt) => new("worker-a", expiresAt, MaxDeliveries: 100, MaxPerWebhook: 100, ExcludedWebhooks: []);
 
-    private async Task<IngestedEvent> IngestAsync(NewEvent evt)
+    private protected async Task<IngestedEvent> IngestAsync(NewEvent evt)
     {
         var result = await Store.IngestAsync(new IngestBatch([evt], null, null, null), Ct);
         Assert.Equal(IngestStatus.Created, result.Status);
@@ -1356,7 +1356,7 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         return (backlogged, other, waiting);
     }
 
-    private Task<IReadOnlyList<LeasedDelivery>> LeaseAsync(
+    private protected Task<IReadOnlyList<LeasedDelivery>> LeaseAsync(
         DateTimeOffset now,
         int max = 100,
         int perWebhook = 100,
@@ -1364,16 +1364,16 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         string owner = "worker-a")
         => Store.LeaseDueAsync(new LeaseRequest(owner, now, LeaseFor, max, perWebhook, excluded ?? []), Ct);
 
-    private Task<CompletionReport> CompleteAsync(DateTimeOffset now, params Completion[] completions)
+    private protected Task<CompletionReport> CompleteAsync(DateTimeOffset now, params Completion[] completions)
         => Store.CompleteAsync(new CompletionBatch(completions, now, DisableAfter), Ct);
 
-    private static Completion Success(LeasedDelivery delivery, DateTimeOffset startedAt)
+    private protected static Completion Success(LeasedDelivery delivery, DateTimeOffset startedAt)
         => Completed(delivery, startedAt, new AttemptOutcome(AttemptError.None, 200, TimeSpan.FromMilliseconds(120), "ok", null), retryAt: null);
 
     private static Completion Failure(LeasedDelivery delivery, DateTimeOffset startedAt, DateTimeOffset? retryAt, int status = 500)
         => Completed(delivery, startedAt, new AttemptOutcome(AttemptError.HttpStatus, status, TimeSpan.FromMilliseconds(80), "busy", null), retryAt);
 
-    private static Completion Completed(LeasedDelivery delivery, DateTimeOffset startedAt, AttemptOutcome? outcome, DateTimeOffset? retryAt)
+    private protected static Completion Completed(LeasedDelivery delivery, DateTimeOffset startedAt, AttemptOutcome? outcome, DateTimeOffset? retryAt)
         => new(delivery.Id, delivery.WebhookId, delivery.LeaseToken, delivery.AttemptsMade + 1, delivery.Trigger, startedAt, outcome, retryAt);
 
     private async Task<DeliveryDetail> DeliveryAsync(string accountId, string deliveryId)
