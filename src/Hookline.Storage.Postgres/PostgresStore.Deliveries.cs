@@ -45,7 +45,7 @@ internal sealed partial class PostgresStore
 
     /// <summary>
     /// The second round, when the first scan was full: each webhook not yet served, its oldest due deliveries
-    /// through deliveries_by_webhook_status (webhook_id, status, next_attempt_at), one index seek each.
+    /// through deliveries_unfinished_by_webhook (webhook_id, status, next_attempt_at), one index seek each.
     /// </summary>
     private const string PerWebhookSql = $"""
         WITH chosen AS (

@@ -97,14 +97,16 @@ internal sealed partial class PostgresStore : INotificationStore
         return await find.ExecuteScalarAsync(cancellationToken) is not null;
     }
 
-    /// <summary>Deliveries of the webhook that are failing in the current streak.</summary>
+    /// <summary>Deliveries of the webhook that are failing in the current streak: unfinished ones, all in deliveries_unfinished_by_webhook.</summary>
+    internal const string FailingDeliveriesSql = $"""
+        SELECT count(*) FROM deliveries
+        WHERE webhook_id = @w
+          AND ((status = '{DeliveryStatus.Pending}' AND attempts > 0) OR (status = '{DeliveryStatus.Failed}' AND completed_at >= @since))
+        """;
+
     private static async Task<int> FailingDeliveriesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string webhookId, DateTimeOffset since, CancellationToken cancellationToken)
     {
-        await using var count = Command(connection, transaction, $"""
-            SELECT count(*) FROM deliveries
-            WHERE webhook_id = @w
-              AND ((status = '{DeliveryStatus.Pending}' AND attempts > 0) OR (status = '{DeliveryStatus.Failed}' AND completed_at >= @since))
-            """, P("w", webhookId), P("since", Ms(since)));
+        await using var count = Command(connection, transaction, FailingDeliveriesSql, P("w", webhookId), P("since", Ms(since)));
         return (int)(long)(await count.ExecuteScalarAsync(cancellationToken))!;
     }
 

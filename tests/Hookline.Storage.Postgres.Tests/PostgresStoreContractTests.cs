@@ -310,6 +310,42 @@ public sealed class PostgresStoreContractTests : StoreContractTests
     }
 
     [Fact]
+    public async Task A_webhooks_unfinished_deliveries_are_read_through_an_index_that_holds_no_succeeded_one()
+    {
+        // Per-webhook leasing, cancelling and a failure streak's notice read a webhook's unfinished deliveries; succeeded
+        // ones, nearly all of them, are left out of the index for that, so a completion (never a HOT update) adds no entry
+        // there. One webhook with a due backlog of 20,000; nineteen with one pending, a few failed and 2,100 succeeded each.
+        await using var connection = await OpenDirectAsync();
+        await ExecuteAsync(connection, """
+            INSERT INTO accounts (id, name, email, created_at) VALUES ('acc_round', 'Acme', 'ops@acme.test', 0);
+            INSERT INTO webhooks (id, account_id, mode, product, url, events, active, created_at, updated_at)
+                SELECT 'wh_' || w, 'acc_round', 'test', 'payments', 'https://example.com/hook', '["*"]', true, 0, 0 FROM generate_series(1, 20) w;
+            INSERT INTO events (id, account_id, mode, name, product, body, created_at)
+                SELECT 'evt_' || g, 'acc_round', 'test', 'payment.captured', 'payments', '\x7b7d', 0 FROM generate_series(1, 60000) g;
+            INSERT INTO deliveries (id, event_id, webhook_id, account_id, mode, status, trigger, created_at, next_attempt_at, deadline_at,
+                                    completed_at, attempts)
+                SELECT 'dlv_' || g, 'evt_' || g, w, 'acc_round', 'test', s, 'initial', 0,
+                       CASE WHEN s = 'pending' THEN CASE WHEN w = 'wh_1' THEN g ELSE 1000000 END END, 4102444800000,
+                       CASE WHEN s = 'pending' THEN NULL ELSE g END, 1
+                FROM generate_series(1, 60000) g,
+                     LATERAL (SELECT CASE WHEN g <= 20000 THEN 'wh_1' ELSE 'wh_' || (g % 19 + 2) END AS w) AS webhook,
+                     LATERAL (SELECT CASE WHEN g <= 20000 OR g > 59981 THEN 'pending' WHEN g > 59900 THEN 'failed' ELSE 'succeeded' END AS s) AS status;
+            ANALYZE;
+            """);
+
+        await using var explain = new NpgsqlCommand("EXPLAIN (FORMAT JSON) " + PostgresStore.FailingDeliveriesSql, connection);
+        explain.Parameters.AddWithValue("w", "wh_2");
+        explain.Parameters.AddWithValue("since", 0L);
+        var failing = (string)(await explain.ExecuteScalarAsync(Ct))!;
+
+        Assert.Contains("\"Index Name\": \"deliveries_unfinished_by_webhook\"", failing, StringComparison.Ordinal);
+        Assert.DoesNotContain("deliveries_by_webhook\"", failing, StringComparison.Ordinal);
+        Assert.DoesNotContain("Seq Scan", failing, StringComparison.Ordinal);
+        Assert.Equal(1L, await ScalarAsync<long>(connection,
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'deliveries_unfinished_by_webhook' AND indexdef LIKE '%WHERE (status <> ''succeeded''::text)'"));
+    }
+
+    [Fact]
     public async Task Attempts_are_inserted_under_the_servers_planner_settings_not_the_results_updates()
     {
         // The results UPDATE runs with custom plans forced and most scans off (CompletePlanningSql). Left in force for
