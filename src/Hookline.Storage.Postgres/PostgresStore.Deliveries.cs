@@ -192,19 +192,15 @@ internal sealed partial class PostgresStore
             // failure streak or auto-disable racing a merchant's disable can deadlock; PostgreSQL detects it and
             // the transaction runs again (WriteAsync).
 
-            await using (var planning = Command(connection, transaction, CompletePlanningSql))
-            {
-                await planning.ExecuteNonQueryAsync(cancellationToken);
-            }
-
             // A completion consumes its lease (lease_owner goes NULL), so the same batch written twice (retried
             // after a commit whose answer was lost) is discarded rather than applied again; the token alone does
             // not tell, because a completion that schedules a retry leaves the row pending with the same token.
             // A batch may hold results of two leases of one delivery (a write that kept failing outlasted the first
             // lease, and this worker leased and attempted it again): what applied is named by id and token, so the
             // stale result is neither recorded as an attempt nor counted in the webhook's streak.
+            // One round trip: the planner settings, the UPDATE under them, and the settings put back.
             var applied = new HashSet<(string Id, long Token)>();
-            await using (var complete = Command(connection, transaction, CompleteSql,
+            await using (var complete = Command(connection, transaction, $"{CompletePlanningSql};\n{CompleteSql};\n{CompletePlanningResetSql}",
                 P("now", Ms(batch.Now)),
                 P("id", completions.Select(c => c.DeliveryId).ToArray()),
                 P("token", completions.Select(c => c.LeaseToken).ToArray()),
@@ -221,11 +217,6 @@ internal sealed partial class PostgresStore
                 {
                     applied.Add((reader.GetString(0), reader.GetInt64(1)));
                 }
-            }
-
-            await using (var reset = Command(connection, transaction, CompletePlanningResetSql))
-            {
-                await reset.ExecuteNonQueryAsync(cancellationToken);
             }
 
             var attempted = completions.Where(c => c.Outcome is not null && applied.Contains((c.DeliveryId, c.LeaseToken))).ToArray();
