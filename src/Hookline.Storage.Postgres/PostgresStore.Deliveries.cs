@@ -45,7 +45,8 @@ internal sealed partial class PostgresStore
 
     /// <summary>
     /// The second round, when the first scan was full: each webhook not yet served, its oldest due deliveries
-    /// through deliveries_unfinished_by_webhook (webhook_id, status, next_attempt_at), one index seek each.
+    /// through deliveries_unfinished_by_webhook (webhook_id, status, next_attempt_at), one index seek each, or along
+    /// deliveries_due where the planner prefers that (docs/postgres.md, How work moves between processes).
     /// </summary>
     private const string PerWebhookSql = $"""
         WITH chosen AS (

@@ -1373,7 +1373,7 @@ public abstract partial class StoreContractTests : IAsyncLifetime
     private static Completion Failure(LeasedDelivery delivery, DateTimeOffset startedAt, DateTimeOffset? retryAt, int status = 500)
         => Completed(delivery, startedAt, new AttemptOutcome(AttemptError.HttpStatus, status, TimeSpan.FromMilliseconds(80), "busy", null), retryAt);
 
-    private protected static Completion Completed(LeasedDelivery delivery, DateTimeOffset startedAt, AttemptOutcome? outcome, DateTimeOffset? retryAt)
+    private static Completion Completed(LeasedDelivery delivery, DateTimeOffset startedAt, AttemptOutcome? outcome, DateTimeOffset? retryAt)
         => new(delivery.Id, delivery.WebhookId, delivery.LeaseToken, delivery.AttemptsMade + 1, delivery.Trigger, startedAt, outcome, retryAt);
 
     private async Task<DeliveryDetail> DeliveryAsync(string accountId, string deliveryId)
