@@ -45,17 +45,20 @@ internal sealed partial class PostgresStore
 
     /// <summary>
     /// The second round, when the first scan was full: each webhook not yet served, its oldest due deliveries
-    /// through deliveries_unfinished_by_webhook (webhook_id, status, next_attempt_at), one index seek each, or along
-    /// deliveries_due where the planner prefers that (docs/postgres.md, How work moves between processes).
+    /// through deliveries_unfinished_by_webhook (webhook_id, status, next_attempt_at), one index seek each. The
+    /// status is tested as a range of one value, which means the same as <c>=</c> but does not prove deliveries_due's
+    /// predicate: offered deliveries_due, the planner walked it in due order once per webhook, through every row of
+    /// the backlog that filled the first round (4.4 ms a webhook, 92 ms a round, on 20,000 rows of one webhook ahead
+    /// of nineteen others; 0.3 ms a round through the seek). A test EXPLAINs this shape.
     /// </summary>
-    private const string PerWebhookSql = $"""
+    internal const string PerWebhookSql = $"""
         WITH chosen AS (
             SELECT d.id FROM webhooks w
             CROSS JOIN LATERAL (
                 SELECT id, next_attempt_at FROM deliveries
-                WHERE webhook_id = w.id AND status = '{DeliveryStatus.Pending}' AND next_attempt_at <= @now
+                WHERE webhook_id = w.id AND status BETWEEN '{DeliveryStatus.Pending}' AND '{DeliveryStatus.Pending}' AND next_attempt_at <= @now
                   AND (lease_expires_at IS NULL OR lease_expires_at <= @now)
-                ORDER BY next_attempt_at
+                ORDER BY status, next_attempt_at
                 LIMIT @perWebhook
                 FOR UPDATE SKIP LOCKED
             ) AS d

@@ -333,11 +333,23 @@ public sealed class PostgresStoreContractTests : StoreContractTests
             ANALYZE;
             """);
 
-        await using var explain = new NpgsqlCommand("EXPLAIN (FORMAT JSON) " + PostgresStore.FailingDeliveriesSql, connection);
-        explain.Parameters.AddWithValue("w", "wh_2");
-        explain.Parameters.AddWithValue("since", 0L);
-        var failing = (string)(await explain.ExecuteScalarAsync(Ct))!;
+        await using var explainCount = new NpgsqlCommand("EXPLAIN (FORMAT JSON) " + PostgresStore.FailingDeliveriesSql, connection);
+        explainCount.Parameters.AddWithValue("w", "wh_2");
+        explainCount.Parameters.AddWithValue("since", 0L);
+        var failing = (string)(await explainCount.ExecuteScalarAsync(Ct))!;
+        // The second lease round, wh_1 served by the first: each other webhook's due deliveries by a seek, not a walk of
+        // deliveries_due through wh_1's backlog (which the planner chose while it could).
+        await using var explainLease = new NpgsqlCommand("EXPLAIN (FORMAT JSON) " + PostgresStore.PerWebhookSql, connection);
+        explainLease.Parameters.AddWithValue("now", 1_000_000L);
+        explainLease.Parameters.AddWithValue("perWebhook", 16L);
+        explainLease.Parameters.AddWithValue("owner", "worker-a");
+        explainLease.Parameters.AddWithValue("expires", 2_000_000L);
+        explainLease.Parameters.AddWithValue("excluded", new[] { "wh_1" });
+        explainLease.Parameters.AddWithValue("limit", 100);
+        var lease = (string)(await explainLease.ExecuteScalarAsync(Ct))!;
 
+        Assert.Contains("\"Index Name\": \"deliveries_unfinished_by_webhook\"", lease, StringComparison.Ordinal);
+        Assert.DoesNotContain("deliveries_due", lease, StringComparison.Ordinal);
         Assert.Contains("\"Index Name\": \"deliveries_unfinished_by_webhook\"", failing, StringComparison.Ordinal);
         Assert.DoesNotContain("deliveries_by_webhook\"", failing, StringComparison.Ordinal);
         Assert.DoesNotContain("Seq Scan", failing, StringComparison.Ordinal);
