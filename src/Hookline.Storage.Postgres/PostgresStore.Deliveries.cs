@@ -121,6 +121,9 @@ internal sealed partial class PostgresStore
         SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_bitmapscan TO DEFAULT
         """;
 
+    /// <summary>The planner settings, <see cref="CompleteSql"/> under them, and the settings put back: one round trip.</summary>
+    private const string CompleteInOneRoundTripSql = $"{CompletePlanningSql};\n{CompleteSql};\n{CompletePlanningResetSql}";
+
     /// <summary>
     /// Applies a batch of results to the rows still leased with the same token, and names what it applied. The status
     /// test is written so that no index can serve it (IS NOT DISTINCT FROM is no index operator and does not prove
@@ -202,9 +205,8 @@ internal sealed partial class PostgresStore
             // A batch may hold results of two leases of one delivery (a write that kept failing outlasted the first
             // lease, and this worker leased and attempted it again): what applied is named by id and token, so the
             // stale result is neither recorded as an attempt nor counted in the webhook's streak.
-            // One round trip: the planner settings, the UPDATE under them, and the settings put back.
             var applied = new HashSet<(string Id, long Token)>();
-            await using (var complete = Command(connection, transaction, $"{CompletePlanningSql};\n{CompleteSql};\n{CompletePlanningResetSql}",
+            await using (var complete = Command(connection, transaction, CompleteInOneRoundTripSql,
                 P("now", Ms(batch.Now)),
                 P("id", completions.Select(c => c.DeliveryId).ToArray()),
                 P("token", completions.Select(c => c.LeaseToken).ToArray()),

@@ -153,7 +153,6 @@ internal sealed class MinimalForwarder : IHookline
             return 0;
         }
     }
-
 }
 
 /// <summary>One event the floor took: its id and the envelope it sends.</summary>

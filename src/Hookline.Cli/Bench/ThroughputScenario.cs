@@ -95,7 +95,18 @@ internal static class ThroughputScenario
         ForwarderLog log = instance.Settings.TryGetValue("Storage:ConnectionString", out var connectionString)
             ? new PostgresForwarderLog(connectionString)
             : new FileForwarderLog(Path.Combine(instance.DataDirectory, "forwarder.log"));
-        await using var floor = await MinimalForwarder.StartAsync(log, new Uri(context.Sink.Url(0)), options.Concurrency);
+        MinimalForwarder started;
+        try
+        {
+            started = await MinimalForwarder.StartAsync(log, new Uri(context.Sink.Url(0)), options.Concurrency);
+        }
+        catch
+        {
+            log.Dispose();
+            throw;
+        }
+
+        await using var floor = started;
         var run = await SteadyRun.RunAsync(
             new SteadyPlan(floor, context.Sink, BenchPayload.SampleAccount, options.BatchEvents, 1, context.Label("S1 floor")), options, context.Output);
         return new FloorResult(
