@@ -7,10 +7,11 @@ namespace Hookline.Storage.Postgres;
 
 internal sealed partial class PostgresStore
 {
+    /// <summary>Deliveries as the API reads them: deferred ones too (all_deliveries, migration 0005).</summary>
     private const string DeliveryColumns = """
         SELECT id, event_id, webhook_id, status, attempts, created_at, next_attempt_at, completed_at,
                last_status_code, last_error, account_id, mode
-        FROM deliveries
+        FROM all_deliveries
         """;
 
     /// <summary>
@@ -69,6 +70,9 @@ internal sealed partial class PostgresStore
         {LeaseChosenSql}
         """;
 
+    /// <summary>The first round, after the sweep of expired deferred groups (<see cref="SweepExpiredGrantsSql"/>): one round trip.</summary>
+    private const string SweepThenDueScanSql = $"{SweepExpiredGrantsSql};\n{DueScanSql}";
+
     private const string LeaseChosenSql = """
         leased AS (
             UPDATE deliveries d
@@ -102,12 +106,14 @@ internal sealed partial class PostgresStore
     /// 1,024 at ~8,000 pending: the bench S3 stall), and a custom plan hashed all of them (~100 ms a batch at ~14,000,
     /// growing with the backlog: S4's slowdown once its black-holed webhook had piled up). So: a plan made for each
     /// batch, and no hash join, merge join, sequential or bitmap scan, which leaves a nested loop over the batch with an
-    /// index probe per row. The rest of the transaction looks rows up by key, so the settings cost it nothing.
+    /// index probe per row. Nor a Materialize node: statistics taken while no row was leased and pending (deferred rows
+    /// are inserted finished and unleased) promised a handful of such rows, and the plan read all of them from the
+    /// primary key into one and compared each with every id of the batch (70–170 ms a batch in a PostgreSQL S1).
     /// docs/postgres.md, Prepared statements and plans.
     /// </summary>
     internal const string CompletePlanningSql = """
         SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;
-        SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off
+        SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_material = off
         """;
 
     /// <summary>
@@ -118,17 +124,22 @@ internal sealed partial class PostgresStore
     /// </summary>
     internal const string CompletePlanningResetSql = """
         SET LOCAL plan_cache_mode TO DEFAULT; SET LOCAL enable_hashjoin TO DEFAULT; SET LOCAL enable_mergejoin TO DEFAULT;
-        SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_bitmapscan TO DEFAULT
+        SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_bitmapscan TO DEFAULT; SET LOCAL enable_material TO DEFAULT
         """;
 
     /// <summary>The planner settings, <see cref="CompleteSql"/> under them, and the settings put back: one round trip.</summary>
     private const string CompleteInOneRoundTripSql = $"{CompletePlanningSql};\n{CompleteSql};\n{CompletePlanningResetSql}";
 
+    /// <summary>As <see cref="CompleteInOneRoundTripSql"/>, the deferred rows of the batch written first (<see cref="InsertDeferredSql"/>).</summary>
+    private const string CompleteDeferredInOneRoundTripSql = $"{InsertDeferredSql};\n{CompleteInOneRoundTripSql}";
+
     /// <summary>
-    /// Applies a batch of results to the rows still leased with the same token, and names what it applied. The status
-    /// test is written so that no index can serve it (IS NOT DISTINCT FROM is no index operator and does not prove
-    /// deliveries_due's predicate; status is never NULL, so it means =): the only index left to the plan is the
-    /// primary key.
+    /// Applies a batch of results to the rows still leased with the same token, and names what it applied. The test
+    /// that the row is still leased and pending is compared with something of the batch's (c.id is never NULL, so it
+    /// means "is true"): a condition on both sides is a join condition, so neither the statistics of lease_owner and
+    /// status can make the table look nearly empty to the planner (it then scanned the table once and ran the batch
+    /// against each row: see <see cref="CompletePlanningSql"/>), nor can it prove deliveries_due's predicate: the only
+    /// index left to the plan is the primary key, probed once per result.
     /// </summary>
     internal const string CompleteSql = $"""
         UPDATE deliveries d
@@ -142,7 +153,8 @@ internal sealed partial class PostgresStore
         FROM unnest(@id::text[], @token::bigint[], @status::text[], @attempts::integer[], @trigger::text[], @next::bigint[],
                     @code::integer[], @attempted::boolean[], @error::text[])
              AS c(id, token, status, attempts, trigger, next, code, attempted, error)
-        WHERE d.id = c.id AND d.lease_token = c.token AND d.lease_owner IS NOT NULL AND d.status IS NOT DISTINCT FROM '{DeliveryStatus.Pending}'
+        WHERE d.id = c.id AND d.lease_token = c.token
+          AND (d.lease_owner IS NOT NULL AND d.status = '{DeliveryStatus.Pending}') IS NOT DISTINCT FROM (c.id IS NOT NULL)
         RETURNING d.id, c.token
         """;
 
@@ -152,7 +164,7 @@ internal sealed partial class PostgresStore
             var expires = request.Now + request.LeaseDuration;
             var scan = Math.Max(request.MaxDeliveries * 4, 1000);
             var excluded = new HashSet<string>(request.ExcludedWebhooks, StringComparer.Ordinal);
-            var leased = await LeaseRoundAsync(connection, transaction, DueScanSql, request, excluded, scan, request.MaxDeliveries, expires, cancellationToken);
+            var leased = await LeaseRoundAsync(connection, transaction, SweepThenDueScanSql, request, excluded, scan, request.MaxDeliveries, expires, cancellationToken);
             if (leased.Count < request.MaxDeliveries)
             {
                 await using var count = Command(connection, transaction, DueCountSql, P("now", Ms(request.Now)), P("scan", scan));
@@ -178,18 +190,31 @@ internal sealed partial class PostgresStore
             P("owner", request.Owner), P("expires", Ms(expires)), P("excluded", excluded.ToArray()), P("limit", limit));
         var round = new List<LeasedDelivery>();
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        do
         {
-            round.Add(new LeasedDelivery(
-                reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                reader.GetFieldValue<byte[]>(5), Time(reader.GetInt64(6)), Time(reader.GetInt64(11)), BytesOrNull(reader, 7),
-                reader.GetInt32(8), reader.GetString(9), reader.GetInt64(10), expires));
+            // The sweep before the first round returns no rows; the leased deliveries are the only result with any.
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                round.Add(new LeasedDelivery(
+                    reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                    reader.GetFieldValue<byte[]>(5), Time(reader.GetInt64(6)), Time(reader.GetInt64(11)), BytesOrNull(reader, 7),
+                    reader.GetInt32(8), reader.GetString(9), reader.GetInt64(10), expires));
+            }
         }
+        while (await reader.NextResultAsync(cancellationToken));
 
         return round;
     }
 
-    public Task<CompletionReport> CompleteAsync(CompletionBatch batch, CancellationToken cancellationToken)
+    public async Task<CompletionReport> CompleteAsync(CompletionBatch batch, CancellationToken cancellationToken)
+    {
+        var report = await WriteCompletionsAsync(batch, cancellationToken);
+        // Committed: what it settled is no longer open, applied or not (a result discarded was someone else's to write).
+        _deferred.Settle(batch.Completions.Where(c => c.Deferred is not null), batch.Now);
+        return report;
+    }
+
+    private Task<CompletionReport> WriteCompletionsAsync(CompletionBatch batch, CancellationToken cancellationToken)
         => WriteAsync(async (connection, transaction) =>
         {
             var completions = batch.Completions;
@@ -205,28 +230,43 @@ internal sealed partial class PostgresStore
             // A batch may hold results of two leases of one delivery (a write that kept failing outlasted the first
             // lease, and this worker leased and attempted it again): what applied is named by id and token, so the
             // stale result is neither recorded as an attempt nor counted in the webhook's streak.
+            //
+            // Deferred deliveries (PostgresStore.Deferred.cs) get their row here, in the same round trip: the insert comes
+            // first, and the update then finds the rows it wrote unleased and leaves them alone, so each result applies
+            // once, by whichever statement names it. The update still names every result: a deferred row written
+            // meanwhile (a cancel, a replay, a sweep after the lease ran out) takes the result as any leased row would.
+            var deferred = completions.Where(c => c.Deferred is not null).ToArray();
             var applied = new HashSet<(string Id, long Token)>();
-            await using (var complete = Command(connection, transaction, CompleteInOneRoundTripSql,
+            NpgsqlParameter[] parameters =
+            [
                 P("now", Ms(batch.Now)),
                 P("id", completions.Select(c => c.DeliveryId).ToArray()),
                 P("token", completions.Select(c => c.LeaseToken).ToArray()),
                 P("status", completions.Select(c => c.NewStatus).ToArray()),
-                P("attempts", completions.Select(c => c.Outcome is null ? c.AttemptNumber - 1 : c.AttemptNumber).ToArray()),
+                P("attempts", completions.Select(AttemptsAfter).ToArray()),
                 P("trigger", completions.Select(c => c.Trigger).ToArray()),
                 P("next", completions.Select(c => Ms(c.NextAttemptAt)).ToArray()),
                 P("code", completions.Select(c => c.Outcome?.StatusCode).ToArray()),
                 P("attempted", completions.Select(c => c.Outcome is not null).ToArray()),
-                P("error", completions.Select(c => c.Outcome?.Error.ToWire() ?? (c.Outcome is null ? "deadline_passed" : null)).ToArray())))
+                P("error", completions.Select(ErrorAfter).ToArray()),
+                .. deferred.Length > 0 ? DeferredParameters(deferred) : [],
+            ];
+            await using (var complete = Command(connection, transaction, deferred.Length > 0 ? CompleteDeferredInOneRoundTripSql : CompleteInOneRoundTripSql, parameters))
             await using (var reader = await complete.ExecuteReaderAsync(cancellationToken))
             {
-                while (await reader.ReadAsync(cancellationToken))
+                do
                 {
-                    applied.Add((reader.GetString(0), reader.GetInt64(1)));
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        applied.Add((reader.GetString(0), reader.GetInt64(1)));
+                    }
                 }
+                while (await reader.NextResultAsync(cancellationToken));
             }
 
             var attempted = completions.Where(c => c.Outcome is not null && applied.Contains((c.DeliveryId, c.LeaseToken))).ToArray();
-            await InsertAttemptsAsync(connection, transaction, attempted, cancellationToken);
+            var settled = deferred.Length > 0 ? _deferred.SettledBy(deferred) : [];
+            await InsertAttemptsAsync(connection, transaction, attempted, settled, cancellationToken);
 
             var failedWebhooks = new SortedDictionary<string, (DateTimeOffset First, AttemptOutcome Last)>(StringComparer.Ordinal);
             var healthyWebhooks = new HashSet<string>(StringComparer.Ordinal);
@@ -292,7 +332,7 @@ internal sealed partial class PostgresStore
     public Task<IReadOnlyDictionary<string, long>> CountDeliveriesAsync(CancellationToken cancellationToken)
         => ReadAsync<IReadOnlyDictionary<string, long>>(async connection =>
         {
-            await using var command = Command(connection, null, "SELECT status, count(*) FROM deliveries GROUP BY status");
+            await using var command = Command(connection, null, "SELECT status, count(*) FROM all_deliveries GROUP BY status");
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             var counts = new Dictionary<string, long>();
             while (await reader.ReadAsync(cancellationToken))
@@ -310,17 +350,27 @@ internal sealed partial class PostgresStore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task InsertAttemptsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Completion[] attempted, CancellationToken cancellationToken)
+    /// <summary>The attempts recorded, and the deferred groups this batch <paramref name="settled"/> deleted, in one round trip.</summary>
+    private static async Task InsertAttemptsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Completion[] attempted, string[] settled, CancellationToken cancellationToken)
     {
+        if (settled.Length > 0 && attempted.Length == 0)
+        {
+            await using var delete = Command(connection, transaction, DeleteSettledGrantsSql, P("settled", settled));
+            await delete.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         if (attempted.Length == 0)
         {
             return;
         }
 
-        await using var insert = Command(connection, transaction, """
+        await using var insert = Command(connection, transaction, $"""
             INSERT INTO attempts (delivery_id, number, trigger, started_at, duration_ms, status_code, error, response_excerpt)
             SELECT * FROM unnest(@id::text[], @n::integer[], @trigger::text[], @at::bigint[], @ms::integer[], @code::integer[], @error::text[], @excerpt::text[])
+            {(settled.Length > 0 ? $";\n{DeleteSettledGrantsSql}" : "")}
             """,
+            P("settled", settled),
             P("id", attempted.Select(c => c.DeliveryId).ToArray()),
             P("n", attempted.Select(c => c.AttemptNumber).ToArray()),
             P("trigger", attempted.Select(c => c.Trigger).ToArray()),

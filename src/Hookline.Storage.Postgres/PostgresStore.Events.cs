@@ -47,15 +47,18 @@ internal sealed partial class PostgresStore
                 int.Parse(cells[2], CultureInfo.InvariantCulture), int.Parse(cells[3], CultureInfo.InvariantCulture));
         })];
 
-    /// <summary>The new deliveries of one ingestion group as column arrays, inserted in one statement.</summary>
+    /// <summary>
+    /// The new deliveries of one ingestion group that nobody leased, as column arrays, inserted in one statement. The
+    /// ones leased to this process's worker are deferred instead (<see cref="GrantRows"/>).
+    /// </summary>
     private sealed class DeliveryRows
     {
         private readonly List<string> _id = [], _event = [], _webhook = [], _account = [], _mode = [], _status = [], _trigger = [];
-        private readonly List<string?> _secret = [], _owner = [];
-        private readonly List<long> _createdAt = [], _token = [], _deadline = [];
-        private readonly List<long?> _next = [], _completedAt = [], _expires = [];
+        private readonly List<string?> _secret = [];
+        private readonly List<long> _createdAt = [], _deadline = [];
+        private readonly List<long?> _next = [], _completedAt = [];
 
-        public void Add(string id, NewEvent evt, Webhook webhook, string trigger, LeaseGrant? lease)
+        public void Add(string id, NewEvent evt, Webhook webhook, string trigger)
         {
             _trigger.Add(trigger);
             _id.Add(id);
@@ -68,9 +71,6 @@ internal sealed partial class PostgresStore
             _createdAt.Add(Ms(evt.CreatedAt));
             _next.Add(webhook.Active ? Ms(evt.CreatedAt) : null);
             _completedAt.Add(webhook.Active ? null : Ms(evt.CreatedAt));
-            _owner.Add(lease?.Owner);
-            _expires.Add(Ms(lease?.ExpiresAt));
-            _token.Add(lease is null ? 0L : 1L);
             _deadline.Add(Ms(evt.DeliveryDeadline));
         }
 
@@ -80,15 +80,14 @@ internal sealed partial class PostgresStore
         public NpgsqlBatchCommand Insert()
             => BatchCommand("""
                 INSERT INTO deliveries (id, event_id, webhook_id, account_id, mode, secret_id, status, trigger, created_at,
-                                        next_attempt_at, completed_at, lease_owner, lease_expires_at, lease_token, deadline_at)
-                SELECT id, e, w, a, m, s, status, trigger, at, next, done, owner, expires, token, deadline
+                                        next_attempt_at, completed_at, deadline_at)
+                SELECT id, e, w, a, m, s, status, trigger, at, next, done, deadline
                 FROM unnest(@id::text[], @e::text[], @w::text[], @a::text[], @m::text[], @s::text[], @status::text[], @trigger::text[],
-                            @at::bigint[], @next::bigint[], @done::bigint[], @owner::text[], @expires::bigint[], @token::bigint[], @deadline::bigint[])
-                     AS r(id, e, w, a, m, s, status, trigger, at, next, done, owner, expires, token, deadline)
+                            @at::bigint[], @next::bigint[], @done::bigint[], @deadline::bigint[])
+                     AS r(id, e, w, a, m, s, status, trigger, at, next, done, deadline)
                 """,
                 P("id", _id.ToArray()), P("e", _event.ToArray()), P("w", _webhook.ToArray()), P("a", _account.ToArray()),
                 P("m", _mode.ToArray()), P("s", _secret.ToArray()), P("status", _status.ToArray()), P("trigger", _trigger.ToArray()),
-                P("at", _createdAt.ToArray()), P("next", _next.ToArray()), P("done", _completedAt.ToArray()), P("owner", _owner.ToArray()),
-                P("expires", _expires.ToArray()), P("token", _token.ToArray()), P("deadline", _deadline.ToArray()));
+                P("at", _createdAt.ToArray()), P("next", _next.ToArray()), P("done", _completedAt.ToArray()), P("deadline", _deadline.ToArray()));
     }
 }

@@ -168,6 +168,11 @@ internal sealed partial class PostgresStore
 
         // Only what follows a commit, and nothing that can throw: a committed group must never run again.
         Interlocked.Increment(ref _ingestCommits);
+        foreach (var grant in results.SelectMany(r => r.Leased).Where(l => l.Deferred is not null).GroupBy(l => l.Deferred!.Group, StringComparer.Ordinal))
+        {
+            _deferred.Add(grant.Key, grant.Select(l => l.Id), grant.First().LeaseExpiresAt);
+        }
+
         for (var i = 0; i < group.Count; i++)
         {
             group[i].Complete(results[i]);
@@ -205,8 +210,9 @@ internal sealed partial class PostgresStore
 
         var events = new List<NewEvent>();
         var deliveries = new DeliveryRows();
+        var grants = new Dictionary<string, GrantRows>(StringComparer.Ordinal);
         var remembered = new List<(string Key, string Response)>();
-        var leasedByBatch = new List<(string DeliveryId, NewEvent Event, Webhook Webhook)>?[group.Count];
+        var leasedByBatch = new List<(string DeliveryId, NewEvent Event, Webhook Webhook, GrantRows Grant, DeferredRow Row)>?[group.Count];
         for (var i = 0; i < group.Count; i++)
         {
             var batch = group[i];
@@ -237,7 +243,11 @@ internal sealed partial class PostgresStore
 
                     var deliveryId = Ids.New(Ids.Delivery);
                     var lease = webhook.Active && CanLease(batch.Lease, webhook.Id, leased.Count, leasedPerWebhook) ? batch.Lease : null;
-                    deliveries.Add(deliveryId, evt, webhook, trigger, lease);
+                    if (lease is null)
+                    {
+                        deliveries.Add(deliveryId, evt, webhook, trigger);
+                    }
+
                     if (!webhook.Active)
                     {
                         skipped++;
@@ -252,8 +262,15 @@ internal sealed partial class PostgresStore
                         continue;
                     }
 
+                    // Leased to this process's worker: deferred, one grant row for the group (PostgresStore.Deferred.cs).
+                    if (!grants.TryGetValue(lease.Owner, out var grant))
+                    {
+                        grants[lease.Owner] = grant = new GrantRows(lease.Owner, lease.ExpiresAt);
+                    }
+
+                    grant.Extend(lease.ExpiresAt);
                     leasedPerWebhook[webhook.Id] = leasedPerWebhook.GetValueOrDefault(webhook.Id) + 1;
-                    leased.Add((deliveryId, evt, webhook));
+                    leased.Add((deliveryId, evt, webhook, grant, grant.Add(deliveryId, evt, webhook, trigger)));
                 }
 
                 ingested.Add(new IngestedEvent(evt.Id, evt.CreatedAt, pending + skipped, skipped));
@@ -268,7 +285,7 @@ internal sealed partial class PostgresStore
             results[i] = new IngestResult(IngestStatus.Created, ingested, []);
         }
 
-        await InsertAsync(connection, transaction, effects, events, deliveries, remembered, released, cancellationToken);
+        await InsertAsync(connection, transaction, effects, events, deliveries, grants.Values, remembered, released, cancellationToken);
 
         for (var i = 0; i < group.Count; i++)
         {
@@ -278,7 +295,7 @@ internal sealed partial class PostgresStore
                 {
                     Leased = [.. leased.Select(l => new LeasedDelivery(l.DeliveryId, l.Event.Id, l.Webhook.Id, l.Event.AccountId, l.Webhook.Url,
                         l.Event.Body, l.Event.CreatedAt, l.Event.DeliveryDeadline, reads.Secrets.GetValueOrDefault(l.Webhook.Id), 0, Trigger(group[i]), 1,
-                        group[i].Lease!.ExpiresAt))],
+                        l.Grant.ExpiresAt, l.Row))],
                 };
             }
         }
@@ -419,7 +436,7 @@ internal sealed partial class PostgresStore
     /// </summary>
     private static async Task InsertAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, CommitEffects effects, List<NewEvent> events, DeliveryRows deliveries,
-        List<(string Key, string Response)> remembered, List<string> released, CancellationToken cancellationToken)
+        IEnumerable<GrantRows> grants, List<(string Key, string Response)> remembered, List<string> released, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection, transaction);
         if (events.Count > 0)
@@ -437,6 +454,11 @@ internal sealed partial class PostgresStore
         if (!deliveries.IsEmpty)
         {
             batch.BatchCommands.Add(deliveries.Insert());
+        }
+
+        foreach (var grant in grants)
+        {
+            batch.BatchCommands.Add(grant.Insert());
         }
 
         if (remembered.Count > 0)

@@ -66,7 +66,8 @@ internal sealed partial class PostgresStore
 
             // The deliveries are locked so that "in flight" is decided on their latest state (a completion being
             // committed now is waited for), and the webhooks FOR KEY SHARE as in ingestion: a concurrent disable
-            // waits for this commit and then cancels what it queued.
+            // waits for this commit and then cancels what it queued. Deferred rows are written first, as they stand.
+            await MaterializeForEventAsync(connection, transaction, eventId, cancellationToken);
             var candidates = new List<(string Id, string Status, bool Usable, bool InFlight)>();
             await using (var find = Command(connection, transaction, """
                 SELECT d.id, d.status, w.active AND w.deleted_at IS NULL, COALESCE(d.lease_expires_at > @now, false)
@@ -104,6 +105,7 @@ internal sealed partial class PostgresStore
     public Task<int> ReplayWebhookAsync(WebhookReplay replay, CancellationToken cancellationToken)
         => WriteAsync(async (connection, transaction, effects) =>
         {
+            await MaterializeForWebhooksAsync(connection, transaction, [replay.WebhookId], cancellationToken);
             await using var requeue = Command(connection, transaction, RequeueSql + """
                  WHERE webhook_id = @w AND account_id = @a AND mode = @m
                    AND status = ANY(@statuses)

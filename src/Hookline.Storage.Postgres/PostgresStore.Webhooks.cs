@@ -159,6 +159,7 @@ internal sealed partial class PostgresStore
 
     private static async Task CancelPendingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string[] webhookIds, DateTimeOffset at, CancellationToken cancellationToken)
     {
+        await MaterializeForWebhooksAsync(connection, transaction, webhookIds, cancellationToken);
         await using var command = Command(connection, transaction, $"""
             UPDATE deliveries
             SET status = '{DeliveryStatus.Cancelled}', completed_at = @at, next_attempt_at = NULL,

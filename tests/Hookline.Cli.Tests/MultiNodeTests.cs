@@ -80,7 +80,7 @@ public sealed class MultiNodeTests(ITestOutputHelper output) : IAsyncLifetime
         Log($"SIGSTOP worker {stopped.ProcessId} holding {heldByStopped.Count} leases");
         // Past its lease: the other worker takes its deliveries over while it is frozen.
         await Task.Delay(TimeSpan.FromSeconds(4.5));
-        var takenOver = await CountAsync($"SELECT count(*) FROM deliveries WHERE id = ANY(@ids) AND (status = 'succeeded' OR lease_owner NOT LIKE '%/{stopped.ProcessId}/%')", [.. heldByStopped]);
+        var takenOver = await CountAsync($"SELECT count(*) FROM all_deliveries WHERE id = ANY(@ids) AND (status = 'succeeded' OR lease_owner NOT LIKE '%/{stopped.ProcessId}/%')", [.. heldByStopped]);
         await SignalAsync(stopped, "CONT");
         Log($"SIGCONT; {takenOver} of its leased deliveries were taken over meanwhile");
         Assert.True(takenOver > 0, "the running worker took over none of the frozen worker's expired leases");
@@ -100,11 +100,11 @@ public sealed class MultiNodeTests(ITestOutputHelper output) : IAsyncLifetime
         Log($"all {expected.Sum(e => e.Count)} deliveries of {accepted.Count} events received");
 
         // The database agrees: one delivery per (event, subscribed webhook), all succeeded, none completed twice.
-        await WaitUntilAsync(() => CountAsync("SELECT count(*) FROM deliveries WHERE status <> 'succeeded' OR lease_owner IS NOT NULL").Result == 0, "the store is quiet");
-        Assert.Equal(expected.Sum(e => e.Count), await CountAsync("SELECT count(*) FROM deliveries"));
+        await WaitUntilAsync(() => CountAsync("SELECT count(*) FROM all_deliveries WHERE status <> 'succeeded' OR lease_owner IS NOT NULL").Result == 0, "the store is quiet");
+        Assert.Equal(expected.Sum(e => e.Count), await CountAsync("SELECT count(*) FROM all_deliveries"));
         Assert.Equal(0, await CountAsync("SELECT count(*) FROM (SELECT delivery_id FROM attempts WHERE status_code BETWEEN 200 AND 299 GROUP BY delivery_id HAVING count(*) > 1) AS twice"));
-        Assert.Equal(0, await CountAsync("SELECT count(*) FROM deliveries d WHERE NOT EXISTS (SELECT 1 FROM attempts a WHERE a.delivery_id = d.id AND a.status_code BETWEEN 200 AND 299)"));
-        Assert.Equal(0, await CountAsync($"SELECT count(*) FROM deliveries WHERE lease_owner LIKE '%/{killed.ProcessId}/%'"));
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM all_deliveries d WHERE NOT EXISTS (SELECT 1 FROM attempts a WHERE a.delivery_id = d.id AND a.status_code BETWEEN 200 AND 299)"));
+        Assert.Equal(0, await CountAsync($"SELECT count(*) FROM all_deliveries WHERE lease_owner LIKE '%/{killed.ProcessId}/%'"));
 
         // Duplicates at receivers only for deliveries that a faulted worker held (in flight or awaiting its
         // batched commit) or that had a failed attempt (a timeout whose request did arrive).
@@ -206,7 +206,7 @@ public sealed class MultiNodeTests(ITestOutputHelper output) : IAsyncLifetime
 
         var versions = await IdsAsync("SELECT version::text FROM schema_migrations ORDER BY version");
         Assert.Equal(Storage.Postgres.PostgresStore.Migrations().Select(m => m.Version.ToString(CultureInfo.InvariantCulture)), versions);
-        Assert.Equal(0, await CountAsync("SELECT count(*) FROM deliveries"));
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM all_deliveries"));
     }
 
     private async Task<ServerProcess> StartNodeAsync(string role, IDictionary<string, string>? overrides = null)
@@ -340,12 +340,12 @@ public sealed class MultiNodeTests(ITestOutputHelper output) : IAsyncLifetime
     private static HashSet<string> Received(TestReceiver receiver) => [.. receiver.Requests.Select(r => "evt_" + r.Header("X-Razorpay-Event-Id"))];
 
     private Task<List<string>> LeasedByAsync(ServerProcess server)
-        => IdsAsync($"SELECT id FROM deliveries WHERE status = 'pending' AND lease_owner LIKE '%/{server.ProcessId}/%'");
+        => IdsAsync($"SELECT id FROM all_deliveries WHERE status = 'pending' AND lease_owner LIKE '%/{server.ProcessId}/%'");
 
     private async Task<Dictionary<(string EventId, string WebhookId), string>> DeliveryIdsAsync()
     {
         await using var connection = await OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT event_id, webhook_id, id FROM deliveries", connection);
+        await using var command = new NpgsqlCommand("SELECT event_id, webhook_id, id FROM all_deliveries", connection);
         await using var reader = await command.ExecuteReaderAsync();
         var ids = new Dictionary<(string, string), string>();
         while (await reader.ReadAsync())

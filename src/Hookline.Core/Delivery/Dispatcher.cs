@@ -93,10 +93,10 @@ internal sealed partial class Dispatcher : BackgroundService
             return null;
         }
 
-        // A hungry deep lane takes the fresh work in one piece; then webhooks this worker has no lane for may get
-        // that share once too (their first deliveries are not known to be slow), every other known lane waits
+        // A deep lane with room takes the fresh work, up to its depth; then webhooks this worker has no lane for may
+        // get that share once too (their first deliveries are not known to be slow), every other known lane waits
         // for its own rounds.
-        var share = _lanes.DeepShare() ?? _lanes.NormalShare();
+        var share = _lanes.GrantShare();
         return new LeaseGrant(Owner, _time.GetUtcNow() + _options.LeaseDuration, room, share.PerWebhook, share.Excluded);
     }
 
@@ -236,7 +236,7 @@ internal sealed partial class Dispatcher : BackgroundService
             var attemptNumber = delivery.AttemptsMade + 1;
             if (now > delivery.Deadline)
             {
-                _writer.Add(new Completion(delivery.Id, delivery.WebhookId, delivery.LeaseToken, attemptNumber, delivery.Trigger, now, null, null));
+                _writer.Add(new Completion(delivery.Id, delivery.WebhookId, delivery.LeaseToken, attemptNumber, delivery.Trigger, now, null, null, delivery.Deferred));
                 return;
             }
 
@@ -244,7 +244,7 @@ internal sealed partial class Dispatcher : BackgroundService
             var outcome = await _sender.SendAsync(new OutgoingRequest(delivery.Url, delivery.EventId, delivery.Body, secret), CancellationToken.None);
             _metrics.Attempted(outcome);
             var next = _schedule.Next(attemptNumber, outcome, _time.GetUtcNow(), delivery.Deadline);
-            _writer.Add(new Completion(delivery.Id, delivery.WebhookId, delivery.LeaseToken, attemptNumber, delivery.Trigger, now, outcome, next));
+            _writer.Add(new Completion(delivery.Id, delivery.WebhookId, delivery.LeaseToken, attemptNumber, delivery.Trigger, now, outcome, next, delivery.Deferred));
             if (_heldBack || (next is { } due && due - _time.GetUtcNow() < _options.PollInterval))
             {
                 Wake();

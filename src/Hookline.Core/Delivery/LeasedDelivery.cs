@@ -18,7 +18,16 @@ internal sealed record LeasedDelivery(
     int AttemptsMade,
     string Trigger,
     long LeaseToken,
-    DateTimeOffset LeaseExpiresAt);
+    DateTimeOffset LeaseExpiresAt,
+    DeferredRow? Deferred = null);
+
+/// <summary>
+/// What a store needs to write the row of a delivery it has not written yet. A store may keep the deliveries it grants
+/// at ingestion as one compact record per ingestion group instead of a row each (PostgreSQL does:
+/// docs/postgres.md, Deferred rows); the delivery's row is then written once, in its state after the first attempt,
+/// unless something else needed it first. <see cref="Group"/> names the record.
+/// </summary>
+internal sealed record DeferredRow(string Group, string EventId, string AccountId, string Mode, string? SecretId, DateTimeOffset CreatedAt, DateTimeOffset Deadline);
 
 internal sealed record LeaseRequest(
     string Owner,
@@ -37,7 +46,8 @@ internal sealed record Completion(
     string Trigger,
     DateTimeOffset StartedAt,
     AttemptOutcome? Outcome,
-    DateTimeOffset? NextAttemptAt)
+    DateTimeOffset? NextAttemptAt,
+    DeferredRow? Deferred = null)
 {
     /// <summary>Status the delivery takes: pending again while a retry is scheduled.</summary>
     public string NewStatus => Outcome switch

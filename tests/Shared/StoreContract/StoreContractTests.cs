@@ -21,7 +21,7 @@ namespace Hookline.Tests.StoreContract;
 public abstract partial class StoreContractTests : IAsyncLifetime
 {
     private protected static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-    private static readonly TimeSpan LeaseFor = TimeSpan.FromSeconds(30);
+    private protected static readonly TimeSpan LeaseFor = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan DisableAfter = TimeSpan.FromHours(1);
 
     // A hung store fails the test instead of the run.
@@ -397,6 +397,93 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         Assert.Equal(2, result.Leased.Count);
         var rest = Assert.Single(await LeaseAsync(T0 + TimeSpan.FromSeconds(1), owner: "worker-b"));
         Assert.DoesNotContain(rest.Id, result.Leased.Select(d => d.Id));
+    }
+
+    [Fact]
+    public async Task Granted_deliveries_read_as_pending_until_their_first_result_and_take_it_once()
+    {
+        var account = await AccountAsync();
+        var webhook = await WebhookAsync(account);
+        var events = Enumerable.Range(0, 3).Select(i => Event(account, at: T0 + TimeSpan.FromMilliseconds(i))).ToArray();
+        var leased = (await Store.IngestAsync(new IngestBatch(events, null, null, Grant(T0 + LeaseFor)), Ct)).Leased;
+        Assert.Equal(3, leased.Count);
+
+        // Every read sees them as the pending deliveries they are, whatever the store keeps.
+        var listed = Assert.Single(await Store.ListEventDeliveriesAsync(events[0].Id, Ct));
+        Assert.Equal((leased[0].Id, DeliveryStatus.Pending, 0, T0), (listed.Id, listed.Status, listed.Attempts, listed.CreatedAt));
+        var detail = await DeliveryAsync(account, leased[1].Id);
+        Assert.Equal((DeliveryStatus.Pending, 0), (detail.Delivery.Status, detail.Attempts.Count));
+        Assert.Equal(3, (await Store.ListWebhookDeliveriesAsync(account, Modes.Test, webhook.Id, DeliveryStatus.Pending, 10, 0, Ct))!.Count);
+        Assert.Empty((await Store.ListWebhookDeliveriesAsync(account, Modes.Test, webhook.Id, DeliveryStatus.Succeeded, 10, 0, Ct))!);
+        Assert.Equal(3, Count(await Store.CountDeliveriesAsync(Ct), DeliveryStatus.Pending));
+
+        var first = await CompleteAsync(T0 + TimeSpan.FromSeconds(1),
+            Success(leased[0], T0 + TimeSpan.FromMilliseconds(500)), Failure(leased[1], T0 + TimeSpan.FromMilliseconds(500), retryAt: T0 + TimeSpan.FromMinutes(1)));
+        Assert.Equal((2, 0), (first.Applied, first.Discarded));
+        var succeeded = await DeliveryAsync(account, leased[0].Id);
+        Assert.Equal((DeliveryStatus.Succeeded, 1, 200), (succeeded.Delivery.Status, succeeded.Delivery.Attempts, succeeded.Delivery.LastStatusCode));
+        Assert.Equal(T0 + TimeSpan.FromSeconds(1), succeeded.Delivery.CompletedAt);
+        Assert.Equal(AttemptTrigger.Initial, Assert.Single(succeeded.Attempts).Trigger);
+        var retrying = await DeliveryAsync(account, leased[1].Id);
+        Assert.Equal((DeliveryStatus.Pending, 1, T0 + TimeSpan.FromMinutes(1)), (retrying.Delivery.Status, retrying.Delivery.Attempts, retrying.Delivery.NextAttemptAt));
+        Assert.Null(retrying.Delivery.CompletedAt);
+        Assert.Equal(500, retrying.Delivery.LastStatusCode);
+
+        // The same results again (a commit whose answer was lost): nothing applies twice.
+        var again = await CompleteAsync(T0 + TimeSpan.FromSeconds(2), Success(leased[0], T0 + TimeSpan.FromMilliseconds(500)));
+        Assert.Equal((0, 1), (again.Applied, again.Discarded));
+        Assert.Single((await DeliveryAsync(account, leased[0].Id)).Attempts);
+
+        // Before its lease runs out the third is nobody else's, and the retry is not due yet.
+        Assert.Empty(await LeaseAsync(T0 + TimeSpan.FromSeconds(10), owner: "worker-b"));
+        var taken = await LeaseAsync(T0 + TimeSpan.FromMinutes(2), owner: "worker-b");
+        Assert.Equal(new[] { leased[1].Id, leased[2].Id }.Order(), taken.Select(d => d.Id).Order());
+        var retry = taken.Single(d => d.Id == leased[1].Id);
+        Assert.Equal((1, AttemptTrigger.Retry), (retry.AttemptsMade, retry.Trigger));
+        Assert.All(taken, d => Assert.True(d.LeaseToken > 1));
+
+        // The first owner's result for the one taken over comes too late; the new owner's counts.
+        var late = await CompleteAsync(T0 + TimeSpan.FromMinutes(2), Success(leased[2], T0 + TimeSpan.FromSeconds(20)));
+        Assert.Equal((0, 1), (late.Applied, late.Discarded));
+        var current = await CompleteAsync(T0 + TimeSpan.FromMinutes(3), Success(taken.Single(d => d.Id == leased[2].Id), T0 + TimeSpan.FromMinutes(2)));
+        Assert.Equal((1, 0), (current.Applied, current.Discarded));
+        Assert.Equal(AttemptTrigger.Initial, Assert.Single((await DeliveryAsync(account, leased[2].Id)).Attempts).Trigger);
+        Assert.Equal(2, Count(await Store.CountDeliveriesAsync(Ct), DeliveryStatus.Succeeded));
+        Assert.Equal(1, Count(await Store.CountDeliveriesAsync(Ct), DeliveryStatus.Pending));
+    }
+
+    [Fact]
+    public async Task Disabling_a_webhook_cancels_its_granted_deliveries_and_their_owners_result_is_discarded()
+    {
+        var account = await AccountAsync();
+        var webhook = await WebhookAsync(account);
+        var evt = Event(account);
+        var leased = Assert.Single((await Store.IngestAsync(new IngestBatch([evt], null, null, Grant(T0 + LeaseFor)), Ct)).Leased);
+
+        await Store.UpdateWebhookAsync(account, Modes.Test, webhook.Id, new WebhookChanges(Active: false), T0 + TimeSpan.FromSeconds(1), Ct);
+        var report = await CompleteAsync(T0 + TimeSpan.FromSeconds(2), Success(leased, T0 + TimeSpan.FromMilliseconds(500)));
+
+        Assert.Equal((0, 1), (report.Applied, report.Discarded));
+        var delivery = Assert.Single(await Store.ListEventDeliveriesAsync(evt.Id, Ct));
+        Assert.Equal((leased.Id, DeliveryStatus.Cancelled), (delivery.Id, delivery.Status));
+        Assert.Empty(await LeaseAsync(T0 + TimeSpan.FromMinutes(5), owner: "worker-b"));
+    }
+
+    [Fact]
+    public async Task Replaying_an_event_whose_granted_delivery_is_in_flight_counts_that_attempt()
+    {
+        var account = await AccountAsync();
+        await WebhookAsync(account);
+        var evt = Event(account);
+        var leased = Assert.Single((await Store.IngestAsync(new IngestBatch([evt], null, null, Grant(T0 + LeaseFor)), Ct)).Leased);
+
+        var replay = await Store.ReplayEventAsync(account, Modes.Test, evt.Id, null, T0 + TimeSpan.FromSeconds(1), T0 + TimeSpan.FromDays(1), Ct);
+        var report = await CompleteAsync(T0 + TimeSpan.FromSeconds(2), Success(leased, T0 + TimeSpan.FromMilliseconds(500)));
+
+        Assert.Equal(new ReplayResult(ReplayStatus.Queued, 1), replay);
+        Assert.Equal((1, 0), (report.Applied, report.Discarded));
+        Assert.Equal(DeliveryStatus.Succeeded, Assert.Single(await Store.ListEventDeliveriesAsync(evt.Id, Ct)).Status);
+        Assert.Empty(await LeaseAsync(T0 + TimeSpan.FromMinutes(5), owner: "worker-b"));
     }
 
     [Fact]
@@ -1331,7 +1418,7 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         return new NewEvent(id, accountId, mode, name, product, Encoding.UTF8.GetBytes($$"""{"id":"{{id}}","event":"{{name}}"}"""), at ?? T0, (at ?? T0) + TimeSpan.FromHours(24));
     }
 
-    private static LeaseGrant Grant(DateTimeOffset expiresAt) => new("worker-a", expiresAt, MaxDeliveries: 100, MaxPerWebhook: 100, ExcludedWebhooks: []);
+    private protected static LeaseGrant Grant(DateTimeOffset expiresAt) => new("worker-a", expiresAt, MaxDeliveries: 100, MaxPerWebhook: 100, ExcludedWebhooks: []);
 
     private protected async Task<IngestedEvent> IngestAsync(NewEvent evt)
     {
@@ -1370,13 +1457,13 @@ public abstract partial class StoreContractTests : IAsyncLifetime
     private protected static Completion Success(LeasedDelivery delivery, DateTimeOffset startedAt)
         => Completed(delivery, startedAt, new AttemptOutcome(AttemptError.None, 200, TimeSpan.FromMilliseconds(120), "ok", null), retryAt: null);
 
-    private static Completion Failure(LeasedDelivery delivery, DateTimeOffset startedAt, DateTimeOffset? retryAt, int status = 500)
+    private protected static Completion Failure(LeasedDelivery delivery, DateTimeOffset startedAt, DateTimeOffset? retryAt, int status = 500)
         => Completed(delivery, startedAt, new AttemptOutcome(AttemptError.HttpStatus, status, TimeSpan.FromMilliseconds(80), "busy", null), retryAt);
 
     private static Completion Completed(LeasedDelivery delivery, DateTimeOffset startedAt, AttemptOutcome? outcome, DateTimeOffset? retryAt)
-        => new(delivery.Id, delivery.WebhookId, delivery.LeaseToken, delivery.AttemptsMade + 1, delivery.Trigger, startedAt, outcome, retryAt);
+        => new(delivery.Id, delivery.WebhookId, delivery.LeaseToken, delivery.AttemptsMade + 1, delivery.Trigger, startedAt, outcome, retryAt, delivery.Deferred);
 
-    private async Task<DeliveryDetail> DeliveryAsync(string accountId, string deliveryId)
+    private protected async Task<DeliveryDetail> DeliveryAsync(string accountId, string deliveryId)
         => await Store.GetDeliveryAsync(accountId, Modes.Test, deliveryId, Ct)
            ?? throw new Xunit.Sdk.XunitException($"Delivery {deliveryId} not found.");
 

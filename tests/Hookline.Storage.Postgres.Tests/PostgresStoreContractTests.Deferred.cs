@@ -1,0 +1,69 @@
+using Hookline.Core;
+using Hookline.Core.Events;
+
+namespace Hookline.Storage.Postgres.Tests;
+
+/// <summary>
+/// Deferred rows (migration 0005): how PostgreSQL keeps the deliveries it grants at ingestion. What every store must do
+/// with them (reads, results, takeover, cancel, replay) is in the shared contract; this is what only this store does.
+/// </summary>
+public sealed partial class PostgresStoreContractTests
+{
+    [Fact]
+    public async Task Granted_deliveries_are_one_group_row_and_each_delivery_row_is_written_once_by_its_result()
+    {
+        var account = await AccountAsync();
+        await WebhookAsync(account);
+        var events = Enumerable.Range(0, 3).Select(i => Event(account, at: T0 + TimeSpan.FromMilliseconds(i))).ToArray();
+        await using var connection = await OpenDirectAsync();
+        await ExecuteAsync(connection, """
+            CREATE TABLE delivery_updates (id text);
+            CREATE FUNCTION record_delivery_update() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN INSERT INTO delivery_updates VALUES (OLD.id); RETURN NEW; END $$;
+            CREATE TRIGGER delivery_updated BEFORE UPDATE ON deliveries FOR EACH ROW EXECUTE FUNCTION record_delivery_update();
+            """);
+
+        var leased = (await Store.IngestAsync(new IngestBatch(events, null, null, Grant(T0 + LeaseFor)), Ct)).Leased;
+
+        Assert.Equal(3, leased.Count);
+        Assert.Equal(0L, await ScalarAsync<long>(connection, "SELECT count(*) FROM deliveries"));
+        Assert.Equal(1L, await ScalarAsync<long>(connection, "SELECT count(*) FROM delivery_grants"));
+        Assert.All(leased, d => Assert.Equal(leased[0].Id, d.Deferred!.Group));
+
+        await CompleteAsync(T0 + TimeSpan.FromSeconds(1), Success(leased[0], T0), Success(leased[1], T0));
+        Assert.Equal(2L, await ScalarAsync<long>(connection, "SELECT count(*) FROM deliveries WHERE status = 'succeeded' AND attempts = 1"));
+        Assert.Equal(1L, await ScalarAsync<long>(connection, "SELECT count(*) FROM delivery_grants"));
+        Assert.Equal(1L, await ScalarAsync<long>(connection, "SELECT count(*) FROM all_deliveries WHERE status = 'pending'"));
+
+        // The last result of the group deletes it in the same transaction; no row was ever updated.
+        await CompleteAsync(T0 + TimeSpan.FromSeconds(1), Success(leased[2], T0));
+        Assert.Equal(3L, await ScalarAsync<long>(connection, "SELECT count(*) FROM deliveries WHERE status = 'succeeded'"));
+        Assert.Equal(0L, await ScalarAsync<long>(connection, "SELECT count(*) FROM delivery_grants"));
+        Assert.Equal(0L, await ScalarAsync<long>(connection, "SELECT count(*) FROM delivery_updates"));
+    }
+
+    [Fact]
+    public async Task A_group_stays_while_an_entry_has_no_result_and_goes_when_its_lease_runs_out()
+    {
+        var account = await AccountAsync();
+        var webhook = await WebhookAsync(account);
+        var events = Enumerable.Range(0, 2).Select(i => Event(account, at: T0 + TimeSpan.FromMilliseconds(i))).ToArray();
+        await using var connection = await OpenDirectAsync();
+        var leased = (await Store.IngestAsync(new IngestBatch(events, null, null, Grant(T0 + LeaseFor)), Ct)).Leased;
+
+        // The second entry gets its row from the disable that cancels it, but no result (its attempt never started):
+        // the group stays, and reads find each delivery once.
+        await CompleteAsync(T0 + TimeSpan.FromSeconds(1), Success(leased[0], T0));
+        await Store.UpdateWebhookAsync(account, Modes.Test, webhook.Id, new Core.Webhooks.WebhookChanges(Active: false), T0 + TimeSpan.FromSeconds(2), Ct);
+        Assert.Equal(1L, await ScalarAsync<long>(connection, "SELECT count(*) FROM delivery_grants"));
+        Assert.Equal(0L, await ScalarAsync<long>(connection, "SELECT count(*) FROM granted_deliveries"));
+        Assert.Equal(2L, await ScalarAsync<long>(connection, "SELECT count(*) FROM all_deliveries"));
+
+        // Once its lease has run out, any lease round deletes it; the rows stay as they are.
+        Assert.Empty(await LeaseAsync(T0 + LeaseFor - TimeSpan.FromMilliseconds(1), owner: "worker-b"));
+        Assert.Equal(1L, await ScalarAsync<long>(connection, "SELECT count(*) FROM delivery_grants"));
+        Assert.Empty(await LeaseAsync(T0 + LeaseFor, owner: "worker-b"));
+        Assert.Equal(0L, await ScalarAsync<long>(connection, "SELECT count(*) FROM delivery_grants"));
+        Assert.Equal(["cancelled", "succeeded"], (await Store.ListWebhookDeliveriesAsync(account, Modes.Test, webhook.Id, null, 10, 0, Ct))!.Select(d => d.Status).Order());
+    }
+}
