@@ -62,11 +62,14 @@ internal sealed partial class PostgresStore
         RETURNING id, lease_token
         """;
 
-    /// <summary>Deletes the groups named once every entry of theirs has its row; a group with an entry still deferred stays.</summary>
+    /// <summary>
+    /// Deletes the groups named once every entry of theirs has its row; a group with an entry still deferred stays. One
+    /// primary-key probe per entry (a scalar subquery, as in the granted_deliveries view: never an anti-join over deliveries).
+    /// </summary>
     private const string DeleteSettledGrantsSql = """
         DELETE FROM delivery_grants g
         WHERE g.id = ANY(@settled)
-          AND NOT EXISTS (SELECT 1 FROM unnest(g.delivery_ids) AS x(id) WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = x.id))
+          AND NOT EXISTS (SELECT 1 FROM unnest(g.delivery_ids) AS x(id) WHERE (SELECT true FROM deliveries d WHERE d.id = x.id) IS NULL)
         """;
 
     private readonly DeferredGroups _deferred = new();

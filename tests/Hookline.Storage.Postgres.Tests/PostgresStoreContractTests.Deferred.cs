@@ -1,4 +1,5 @@
 using Hookline.Core;
+using Hookline.Core.Delivery;
 using Hookline.Core.Events;
 
 namespace Hookline.Storage.Postgres.Tests;
@@ -65,5 +66,55 @@ public sealed partial class PostgresStoreContractTests
         Assert.Empty(await LeaseAsync(T0 + LeaseFor, owner: "worker-b"));
         Assert.Equal(0L, await ScalarAsync<long>(connection, "SELECT count(*) FROM delivery_grants"));
         Assert.Equal(["cancelled", "succeeded"], (await Store.ListWebhookDeliveriesAsync(account, Modes.Test, webhook.Id, null, 10, 0, Ct))!.Select(d => d.Status).Order());
+    }
+
+    [Fact]
+    public async Task A_page_of_a_webhooks_deliveries_reads_its_own_rows_not_the_webhooks_history()
+    {
+        // 20,000 deliveries of one webhook and a deferred group: the newest page merges the group's entries with the
+        // newest rows of deliveries_by_webhook, reading about a page of them (all_deliveries is a UNION ALL).
+        var account = await AccountAsync();
+        var webhook = await WebhookAsync(account);
+        await Store.IngestAsync(new IngestBatch([Event(account, at: T0 + TimeSpan.FromDays(1))], null, null, Grant(T0 + TimeSpan.FromDays(2))), Ct);
+        await using var connection = await OpenDirectAsync();
+        await ExecuteAsync(connection, $"""
+            INSERT INTO events (id, account_id, mode, name, product, body, created_at)
+                SELECT 'evt_' || g, '{account}', 'test', 'payment.captured', 'payments', '\x7b7d', g FROM generate_series(1, 20000) g;
+            INSERT INTO deliveries (id, event_id, webhook_id, account_id, mode, status, trigger, created_at, next_attempt_at, deadline_at)
+                SELECT 'dlv_' || g, 'evt_' || g, '{webhook.Id}', '{account}', 'test', 'succeeded', 'initial', g, NULL, 4102444800000
+                FROM generate_series(1, 20000) g;
+            ANALYZE deliveries;
+            """);
+
+        await using var explain = new Npgsql.NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + PostgresStore.WebhookDeliveriesSql, connection);
+        explain.Parameters.AddWithValue("w", webhook.Id);
+        explain.Parameters.AddWithValue("status", NpgsqlTypes.NpgsqlDbType.Text, DBNull.Value);
+        explain.Parameters.AddWithValue("count", 20);
+        explain.Parameters.AddWithValue("skip", 0);
+        var plan = (string)(await explain.ExecuteScalarAsync(Ct))!;
+
+        var rowsRead = new List<(string Relation, double Rows)>();
+        Walk(System.Text.Json.JsonDocument.Parse(plan).RootElement[0].GetProperty("Plan"));
+        // The page's rows, and a probe of the primary key per deferred entry (is its row written yet?).
+        Assert.True(rowsRead.Where(r => r.Relation == "deliveries").Sum(r => r.Rows) <= 22, plan);
+
+        var page = (await Store.ListWebhookDeliveriesAsync(account, Modes.Test, webhook.Id, null, 3, 0, Ct))!;
+        Assert.Equal([DeliveryStatus.Pending, DeliveryStatus.Succeeded, DeliveryStatus.Succeeded], page.Select(d => d.Status));
+
+        void Walk(System.Text.Json.JsonElement node)
+        {
+            if (node.TryGetProperty("Relation Name", out var relation) && node.GetProperty("Node Type").GetString()!.Contains("Scan", StringComparison.Ordinal))
+            {
+                rowsRead.Add((relation.GetString()!, node.GetProperty("Actual Rows").GetDouble() * node.GetProperty("Actual Loops").GetDouble()));
+            }
+
+            if (node.TryGetProperty("Plans", out var children))
+            {
+                foreach (var child in children.EnumerateArray())
+                {
+                    Walk(child);
+                }
+            }
+        }
     }
 }

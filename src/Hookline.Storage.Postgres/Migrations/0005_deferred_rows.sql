@@ -23,6 +23,8 @@ CREATE TABLE delivery_grants (
 CREATE INDEX delivery_grants_expiry ON delivery_grants (lease_expires_at);
 
 -- The entries whose deliveries row does not exist yet, each as that row would read, with the group it belongs to.
+-- "Not written yet" is a scalar subquery, one primary-key probe per entry: written as NOT EXISTS it became an anti-join,
+-- which the planner may run as a hash of every row of deliveries, whatever the handful of entries asked about.
 CREATE VIEW granted_deliveries AS
 SELECT g.id AS grant_id,
        r.id, r.event_id, r.webhook_id, r.account_id, r.mode, r.secret_id, 'pending'::text AS status, r.trigger,
@@ -32,7 +34,7 @@ FROM delivery_grants g
 CROSS JOIN LATERAL unnest(g.delivery_ids, g.event_ids, g.webhook_ids, g.account_ids, g.modes, g.secret_ids, g.triggers,
                           g.created_ats, g.deadlines)
      AS r(id, event_id, webhook_id, account_id, mode, secret_id, trigger, created_at, deadline)
-WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = r.id);
+WHERE (SELECT true FROM deliveries d WHERE d.id = r.id) IS NULL;
 
 -- Every delivery, written or deferred: what reads (the API, counts) look at.
 CREATE VIEW all_deliveries AS
