@@ -139,27 +139,6 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         }
     }
 
-    /// <summary>
-    /// The share of an ingestion grant: deep lanes up to their depth, not only down to half of it as in
-    /// <see cref="DeepShare"/>. A lease round is worth its database round trip only when it brings many; a grant rides on
-    /// the ingestion's own transaction, and what it does not take is written for a lease round to take later, at the
-    /// price of that round and a row rewritten. Every other known lane is left out; falls back to
-    /// <see cref="NormalShare"/> when no deep lane has room.
-    /// </summary>
-    public LaneShare GrantShare()
-    {
-        lock (_gate)
-        {
-            var room = _lanes.Values.Where(l => Depth(l) > maxPerWebhook && l.Waiting.Count < Depth(l)).ToList();
-            if (room.Count == 0)
-            {
-                return new LaneShare(maxPerWebhook, [.. _lanes.Values.Where(l => Depth(l) > maxPerWebhook || l.Waiting.Count >= Depth(l)).Select(l => l.WebhookId)]);
-            }
-
-            return new LaneShare(room.Max(l => Depth(l) - l.Waiting.Count), [.. _lanes.Values.Except(room).Select(l => l.WebhookId)]);
-        }
-    }
-
     /// <summary>How many deliveries the webhook's lane may hold waiting (the per-webhook cap when it has no lane).</summary>
     public int DepthOf(string webhookId)
     {

@@ -93,10 +93,11 @@ internal sealed partial class Dispatcher : BackgroundService
             return null;
         }
 
-        // A deep lane with room takes the fresh work, up to its depth; then webhooks this worker has no lane for may
-        // get that share once too (their first deliveries are not known to be slow), every other known lane waits
-        // for its own rounds.
-        var share = _lanes.GrantShare();
+        // A hungry deep lane takes the fresh work in one piece; then webhooks this worker has no lane for may get
+        // that share once too (their first deliveries are not known to be slow), every other known lane waits
+        // for its own rounds. A lane above half its depth takes no grant: what is written for the lease rounds
+        // meanwhile must not be overtaken by newer deliveries (a grant up to the depth was tried: docs/benchmarks.md).
+        var share = _lanes.DeepShare() ?? _lanes.NormalShare();
         return new LeaseGrant(Owner, _time.GetUtcNow() + _options.LeaseDuration, room, share.PerWebhook, share.Excluded);
     }
 

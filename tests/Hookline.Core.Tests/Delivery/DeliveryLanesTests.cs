@@ -66,30 +66,6 @@ public sealed class DeliveryLanesTests
     }
 
     [Fact]
-    public async Task A_deep_lane_above_half_its_depth_gets_no_deep_round_but_ingestion_grants_up_to_its_depth()
-    {
-        var harness = new Harness();
-        harness.Lanes.Enqueue(harness.Deliveries("wh_fast", Cap));
-        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
-        harness.Time.Advance(TimeSpan.FromMilliseconds(1));
-        await harness.FinishAsync(Cap);
-
-        // Deep now, with 40 of its 64 waiting: more than half, so a lease round for it would bring too little.
-        harness.Lanes.Enqueue(harness.Deliveries("wh_fast", Cap + 40));
-        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
-        Assert.Null(harness.Lanes.DeepShare());
-        var grant = harness.Lanes.GrantShare();
-        Assert.Equal(MaxDepth - 40, grant.PerWebhook);
-        Assert.DoesNotContain("wh_fast", grant.Excluded);
-
-        // At its depth it takes nothing more, from a grant either.
-        harness.Lanes.Enqueue(harness.Deliveries("wh_fast", MaxDepth - 40));
-        var full = harness.Lanes.GrantShare();
-        Assert.Equal(Cap, full.PerWebhook);
-        Assert.Contains("wh_fast", full.Excluded);
-    }
-
-    [Fact]
     public async Task A_lane_that_drains_to_half_its_depth_asks_for_more_once()
     {
         var harness = new Harness();
