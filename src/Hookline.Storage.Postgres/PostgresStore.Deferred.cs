@@ -75,16 +75,16 @@ internal sealed partial class PostgresStore
     private readonly DeferredGroups _deferred = new();
 
     /// <summary>Writes the rows of the webhooks' deferred deliveries (before their pending work is cancelled or replayed).</summary>
-    private static async Task MaterializeForWebhooksAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string[] webhookIds, CancellationToken cancellationToken)
-    {
-        await using var command = Command(connection, transaction, $"{MaterializeSql} WHERE webhook_id = ANY(@mw) ON CONFLICT (id) DO NOTHING", P("mw", webhookIds));
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    private static Task MaterializeForWebhooksAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string[] webhookIds, CancellationToken cancellationToken)
+        => MaterializeAsync(connection, transaction, "webhook_id = ANY(@m)", P("m", webhookIds), cancellationToken);
 
     /// <summary>Writes the rows of the event's deferred deliveries (before a replay reads them).</summary>
-    private static async Task MaterializeForEventAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string eventId, CancellationToken cancellationToken)
+    private static Task MaterializeForEventAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string eventId, CancellationToken cancellationToken)
+        => MaterializeAsync(connection, transaction, "event_id = @m", P("m", eventId), cancellationToken);
+
+    private static async Task MaterializeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string filter, NpgsqlParameter value, CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, transaction, $"{MaterializeSql} WHERE event_id = @me ON CONFLICT (id) DO NOTHING", P("me", eventId));
+        await using var command = Command(connection, transaction, $"{MaterializeSql} WHERE {filter} ON CONFLICT (id) DO NOTHING", value);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -121,10 +121,6 @@ internal sealed partial class PostgresStore
         public string Owner { get; } = owner;
 
         public DateTimeOffset ExpiresAt { get; private set; } = expiresAt;
-
-        public string Id => _id[0];
-
-        public int Count => _id.Count;
 
         /// <summary>Batches of one group may carry grants made a moment apart: the group's lease is the earliest.</summary>
         public void Extend(DateTimeOffset expiresAt) => ExpiresAt = expiresAt < ExpiresAt ? expiresAt : ExpiresAt;
@@ -199,17 +195,6 @@ internal sealed partial class PostgresStore
                 foreach (var expired in _groups.Where(g => g.Value.ExpiresAt <= now).Select(g => g.Key).ToList())
                 {
                     _groups.Remove(expired);
-                }
-            }
-        }
-
-        public int Count
-        {
-            get
-            {
-                lock (_lock)
-                {
-                    return _groups.Count;
                 }
             }
         }

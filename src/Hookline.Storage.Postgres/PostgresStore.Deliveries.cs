@@ -354,32 +354,40 @@ internal sealed partial class PostgresStore
     private static async Task InsertAttemptsAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Completion[] attempted, string[] settled, CancellationToken cancellationToken)
     {
-        if (settled.Length > 0 && attempted.Length == 0)
+        var statements = new List<string>();
+        var parameters = new List<NpgsqlParameter>();
+        if (attempted.Length > 0)
         {
-            await using var delete = Command(connection, transaction, DeleteSettledGrantsSql, P("settled", settled));
-            await delete.ExecuteNonQueryAsync(cancellationToken);
+            statements.Add("""
+                INSERT INTO attempts (delivery_id, number, trigger, started_at, duration_ms, status_code, error, response_excerpt)
+                SELECT * FROM unnest(@id::text[], @n::integer[], @trigger::text[], @at::bigint[], @ms::integer[], @code::integer[], @error::text[], @excerpt::text[])
+                """);
+            parameters.AddRange(
+            [
+                P("id", attempted.Select(c => c.DeliveryId).ToArray()),
+                P("n", attempted.Select(c => c.AttemptNumber).ToArray()),
+                P("trigger", attempted.Select(c => c.Trigger).ToArray()),
+                P("at", attempted.Select(c => Ms(c.StartedAt)).ToArray()),
+                P("ms", attempted.Select(c => (int)c.Outcome!.Duration.TotalMilliseconds).ToArray()),
+                P("code", attempted.Select(c => c.Outcome!.StatusCode).ToArray()),
+                P("error", attempted.Select(c => c.Outcome!.Error.ToWire()).ToArray()),
+                P("excerpt", attempted.Select(c => c.Outcome!.ResponseExcerpt).ToArray()),
+            ]);
         }
 
-        if (attempted.Length == 0)
+        if (settled.Length > 0)
+        {
+            statements.Add(DeleteSettledGrantsSql);
+            parameters.Add(P("settled", settled));
+        }
+
+        if (statements.Count == 0)
         {
             return;
         }
 
-        await using var insert = Command(connection, transaction, $"""
-            INSERT INTO attempts (delivery_id, number, trigger, started_at, duration_ms, status_code, error, response_excerpt)
-            SELECT * FROM unnest(@id::text[], @n::integer[], @trigger::text[], @at::bigint[], @ms::integer[], @code::integer[], @error::text[], @excerpt::text[])
-            {(settled.Length > 0 ? $";\n{DeleteSettledGrantsSql}" : "")}
-            """,
-            P("settled", settled),
-            P("id", attempted.Select(c => c.DeliveryId).ToArray()),
-            P("n", attempted.Select(c => c.AttemptNumber).ToArray()),
-            P("trigger", attempted.Select(c => c.Trigger).ToArray()),
-            P("at", attempted.Select(c => Ms(c.StartedAt)).ToArray()),
-            P("ms", attempted.Select(c => (int)c.Outcome!.Duration.TotalMilliseconds).ToArray()),
-            P("code", attempted.Select(c => c.Outcome!.StatusCode).ToArray()),
-            P("error", attempted.Select(c => c.Outcome!.Error.ToWire()).ToArray()),
-            P("excerpt", attempted.Select(c => c.Outcome!.ResponseExcerpt).ToArray()));
-        await insert.ExecuteNonQueryAsync(cancellationToken);
+        await using var command = Command(connection, transaction, string.Join(";\n", statements), [.. parameters]);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Clears the streaks of webhooks that succeeded and records the failures of the others (in id order).</summary>
