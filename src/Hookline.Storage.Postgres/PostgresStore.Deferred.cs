@@ -47,19 +47,28 @@ internal sealed partial class PostgresStore
     /// The row of each deferred delivery in its state after this attempt, unless the row was written meanwhile (then
     /// <see cref="CompleteSql"/> applies the result to it, fenced as any other). A row written here is not leased, so
     /// the same batch written twice finds it and applies nothing. Token 1 is the token the deferred entry stood for.
+    /// The attempt itself goes into the row's first_attempt_* columns (migration 0006) instead of a row of attempts;
+    /// the third column returned says so, and <see cref="CompleteSql"/>'s is always false.
     /// </summary>
     internal const string InsertDeferredSql = $"""
-        INSERT INTO deliveries ({DeliveryRowColumns})
+        INSERT INTO deliveries ({DeliveryRowColumns}, {FirstAttemptColumns})
         SELECT c.id, c.e, c.w, c.a, c.m, c.s, c.status,
                CASE WHEN c.status = '{DeliveryStatus.Pending}' THEN '{AttemptTrigger.Retry}' ELSE c.trigger END,
                c.attempts, c.at, c.next, c.deadline,
                CASE WHEN c.status = '{DeliveryStatus.Pending}' THEN NULL ELSE @now END,
-               c.code, c.error, NULL, NULL, 1
+               c.code, c.error, NULL, NULL, 1,
+               CASE WHEN c.started IS NOT NULL THEN c.trigger END, c.started, c.ms, c.acode, c.aerror, c.excerpt
         FROM unnest(@did::text[], @de::text[], @dw::text[], @da::text[], @dm::text[], @ds::text[], @dstatus::text[], @dtrigger::text[],
-                    @dattempts::integer[], @dat::bigint[], @dnext::bigint[], @ddeadline::bigint[], @dcode::integer[], @derror::text[])
-             AS c(id, e, w, a, m, s, status, trigger, attempts, at, next, deadline, code, error)
+                    @dattempts::integer[], @dat::bigint[], @dnext::bigint[], @ddeadline::bigint[], @dcode::integer[], @derror::text[],
+                    @dstarted::bigint[], @dms::integer[], @dacode::integer[], @daerror::text[], @dexcerpt::text[])
+             AS c(id, e, w, a, m, s, status, trigger, attempts, at, next, deadline, code, error, started, ms, acode, aerror, excerpt)
         ON CONFLICT (id) DO NOTHING
-        RETURNING id, lease_token
+        RETURNING id, lease_token, first_attempt_started_at IS NOT NULL
+        """;
+
+    private const string FirstAttemptColumns = """
+        first_attempt_trigger, first_attempt_started_at, first_attempt_duration_ms, first_attempt_status_code, first_attempt_error,
+        first_attempt_response_excerpt
         """;
 
     /// <summary>
@@ -104,7 +113,15 @@ internal sealed partial class PostgresStore
         P("ddeadline", deferred.Select(c => Ms(c.Deferred!.Deadline)).ToArray()),
         P("dcode", deferred.Select(c => c.Outcome?.StatusCode).ToArray()),
         P("derror", deferred.Select(ErrorAfter).ToArray()),
+        P("dstarted", deferred.Select(c => FoldsAttempt(c) ? Ms(c.StartedAt) : (long?)null).ToArray()),
+        P("dms", deferred.Select(c => FoldsAttempt(c) ? (int)c.Outcome!.Duration.TotalMilliseconds : (int?)null).ToArray()),
+        P("dacode", deferred.Select(c => FoldsAttempt(c) ? c.Outcome!.StatusCode : null).ToArray()),
+        P("daerror", deferred.Select(c => FoldsAttempt(c) ? c.Outcome!.Error.ToWire() : null).ToArray()),
+        P("dexcerpt", deferred.Select(c => FoldsAttempt(c) ? c.Outcome!.ResponseExcerpt : null).ToArray()),
     ];
+
+    /// <summary>A deferred delivery's row is written by its first attempt's result, which it then holds (migration 0006).</summary>
+    private static bool FoldsAttempt(Completion c) => c.Outcome is not null && c.AttemptNumber == 1;
 
     private static int AttemptsAfter(Completion c) => c.Outcome is null ? c.AttemptNumber - 1 : c.AttemptNumber;
 

@@ -155,7 +155,7 @@ internal sealed partial class PostgresStore
              AS c(id, token, status, attempts, trigger, next, code, attempted, error)
         WHERE d.id = c.id AND d.lease_token = c.token
           AND (d.lease_owner IS NOT NULL AND d.status = '{DeliveryStatus.Pending}') IS NOT DISTINCT FROM (c.id IS NOT NULL)
-        RETURNING d.id, c.token
+        RETURNING d.id, c.token, false
         """;
 
     public Task<IReadOnlyList<LeasedDelivery>> LeaseDueAsync(LeaseRequest request, CancellationToken cancellationToken)
@@ -237,6 +237,7 @@ internal sealed partial class PostgresStore
             // meanwhile (a cancel, a replay, a sweep after the lease ran out) takes the result as any leased row would.
             var deferred = completions.Where(c => c.Deferred is not null).ToArray();
             var applied = new HashSet<(string Id, long Token)>();
+            var folded = new HashSet<(string Id, long Token)>();
             NpgsqlParameter[] parameters =
             [
                 P("now", Ms(batch.Now)),
@@ -259,6 +260,10 @@ internal sealed partial class PostgresStore
                     while (await reader.ReadAsync(cancellationToken))
                     {
                         applied.Add((reader.GetString(0), reader.GetInt64(1)));
+                        if (reader.GetBoolean(2))
+                        {
+                            folded.Add((reader.GetString(0), reader.GetInt64(1)));
+                        }
                     }
                 }
                 while (await reader.NextResultAsync(cancellationToken));
@@ -266,7 +271,8 @@ internal sealed partial class PostgresStore
 
             var attempted = completions.Where(c => c.Outcome is not null && applied.Contains((c.DeliveryId, c.LeaseToken))).ToArray();
             var settled = deferred.Length > 0 ? _deferred.SettledBy(deferred) : [];
-            await InsertAttemptsAsync(connection, transaction, attempted, settled, cancellationToken);
+            // The first attempt of a row written here is in that row already (InsertDeferredSql).
+            await InsertAttemptsAsync(connection, transaction, [.. attempted.Where(c => !folded.Contains((c.DeliveryId, c.LeaseToken)))], settled, cancellationToken);
 
             var failedWebhooks = new SortedDictionary<string, (DateTimeOffset First, AttemptOutcome Last)>(StringComparer.Ordinal);
             var healthyWebhooks = new HashSet<string>(StringComparer.Ordinal);
@@ -309,7 +315,7 @@ internal sealed partial class PostgresStore
 
             await using var attemptsQuery = Command(connection, null, """
                 SELECT number, trigger, started_at, duration_ms, status_code, error, response_excerpt
-                FROM attempts WHERE delivery_id = @id ORDER BY number
+                FROM all_attempts WHERE delivery_id = @id ORDER BY number
                 """, P("id", deliveryId));
             await using var reader = await attemptsQuery.ExecuteReaderAsync(cancellationToken);
             var attempts = new List<AttemptRecord>();

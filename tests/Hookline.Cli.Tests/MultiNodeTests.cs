@@ -102,13 +102,13 @@ public sealed class MultiNodeTests(ITestOutputHelper output) : IAsyncLifetime
         // The database agrees: one delivery per (event, subscribed webhook), all succeeded, none completed twice.
         await WaitUntilAsync(() => CountAsync("SELECT count(*) FROM all_deliveries WHERE status <> 'succeeded' OR lease_owner IS NOT NULL").Result == 0, "the store is quiet");
         Assert.Equal(expected.Sum(e => e.Count), await CountAsync("SELECT count(*) FROM all_deliveries"));
-        Assert.Equal(0, await CountAsync("SELECT count(*) FROM (SELECT delivery_id FROM attempts WHERE status_code BETWEEN 200 AND 299 GROUP BY delivery_id HAVING count(*) > 1) AS twice"));
-        Assert.Equal(0, await CountAsync("SELECT count(*) FROM all_deliveries d WHERE NOT EXISTS (SELECT 1 FROM attempts a WHERE a.delivery_id = d.id AND a.status_code BETWEEN 200 AND 299)"));
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM (SELECT delivery_id FROM all_attempts WHERE status_code BETWEEN 200 AND 299 GROUP BY delivery_id HAVING count(*) > 1) AS twice"));
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM all_deliveries d WHERE NOT EXISTS (SELECT 1 FROM all_attempts a WHERE a.delivery_id = d.id AND a.status_code BETWEEN 200 AND 299)"));
         Assert.Equal(0, await CountAsync($"SELECT count(*) FROM all_deliveries WHERE lease_owner LIKE '%/{killed.ProcessId}/%'"));
 
         // Duplicates at receivers only for deliveries that a faulted worker held (in flight or awaiting its
         // batched commit) or that had a failed attempt (a timeout whose request did arrive).
-        var mayRepeat = heldByStopped.Concat(heldByKilled).Concat(await IdsAsync("SELECT delivery_id FROM attempts GROUP BY delivery_id HAVING count(*) > 1")).ToHashSet();
+        var mayRepeat = heldByStopped.Concat(heldByKilled).Concat(await IdsAsync("SELECT delivery_id FROM all_attempts GROUP BY delivery_id HAVING count(*) > 1")).ToHashSet();
         var deliveryIds = await DeliveryIdsAsync();
         var duplicates = 0;
         for (var i = 0; i < receivers.Length; i++)

@@ -44,6 +44,30 @@ public sealed partial class PostgresStoreContractTests
     }
 
     [Fact]
+    public async Task The_first_attempt_of_a_deferred_delivery_is_kept_in_its_row_and_later_attempts_as_rows_of_attempts()
+    {
+        var account = await AccountAsync();
+        await WebhookAsync(account);
+        var events = Enumerable.Range(0, 3).Select(i => Event(account, at: T0 + TimeSpan.FromMilliseconds(i))).ToArray();
+        await using var connection = await OpenDirectAsync();
+        var leased = (await Store.IngestAsync(new IngestBatch(events, null, null, Grant(T0 + LeaseFor)), Ct)).Leased;
+        var retryAt = T0 + TimeSpan.FromMinutes(1);
+
+        // The third's row is written before its result (a replay of its event does that), so its result is applied by
+        // the update and its attempt is a row of attempts.
+        await Store.ReplayEventAsync(account, Modes.Test, events[2].Id, null, T0 + TimeSpan.FromMilliseconds(100), T0 + TimeSpan.FromDays(1), Ct);
+        await CompleteAsync(T0 + TimeSpan.FromSeconds(1), Success(leased[0], T0), Failure(leased[1], T0, retryAt), Success(leased[2], T0));
+        Assert.Equal(2L, await ScalarAsync<long>(connection, "SELECT count(*) FROM deliveries WHERE first_attempt_started_at IS NOT NULL"));
+        Assert.Equal(leased[2].Id, await ScalarAsync<string>(connection, "SELECT string_agg(delivery_id, ',') FROM attempts"));
+
+        var retry = Assert.Single(await LeaseAsync(retryAt));
+        await CompleteAsync(retryAt + TimeSpan.FromSeconds(1), Success(retry, retryAt));
+        Assert.Equal(2L, await ScalarAsync<long>(connection, $"SELECT count(*) FROM attempts WHERE delivery_id IN ('{leased[1].Id}', '{leased[2].Id}')"));
+        Assert.Equal(4L, await ScalarAsync<long>(connection, "SELECT count(*) FROM all_attempts"));
+        Assert.Equal([1, 2], (await DeliveryAsync(account, leased[1].Id)).Attempts.Select(a => a.Number));
+    }
+
+    [Fact]
     public async Task A_group_stays_while_an_entry_has_no_result_and_goes_when_its_lease_runs_out()
     {
         var account = await AccountAsync();

@@ -453,6 +453,31 @@ public abstract partial class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_granted_deliverys_attempts_read_in_full_and_in_order_whatever_the_store_keeps()
+    {
+        var account = await AccountAsync();
+        await WebhookAsync(account);
+        var events = new[] { Event(account), Event(account, at: T0 + TimeSpan.FromMilliseconds(1)) };
+        var leased = (await Store.IngestAsync(new IngestBatch(events, null, null, Grant(T0 + LeaseFor)), Ct)).Leased;
+        var started = T0 + TimeSpan.FromMilliseconds(500);
+        var retryAt = T0 + TimeSpan.FromMinutes(1);
+
+        await CompleteAsync(T0 + TimeSpan.FromSeconds(1), Success(leased[0], started), Failure(leased[1], started, retryAt, status: 503));
+        Assert.Equal(new AttemptRecord(1, AttemptTrigger.Initial, started, 120, 200, null, "ok"), Assert.Single((await DeliveryAsync(account, leased[0].Id)).Attempts));
+
+        var retry = Assert.Single(await LeaseAsync(retryAt));
+        await CompleteAsync(retryAt + TimeSpan.FromSeconds(1), Success(retry, retryAt));
+        var detail = await DeliveryAsync(account, leased[1].Id);
+        Assert.Equal((DeliveryStatus.Succeeded, 2, 200), (detail.Delivery.Status, detail.Delivery.Attempts, detail.Delivery.LastStatusCode));
+        Assert.Equal(
+            [
+                new AttemptRecord(1, AttemptTrigger.Initial, started, 80, 503, AttemptError.HttpStatus.ToWire(), "busy"),
+                new AttemptRecord(2, AttemptTrigger.Retry, retryAt, 120, 200, null, "ok"),
+            ],
+            detail.Attempts);
+    }
+
+    [Fact]
     public async Task Disabling_a_webhook_cancels_its_granted_deliveries_and_their_owners_result_is_discarded()
     {
         var account = await AccountAsync();
