@@ -139,12 +139,37 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         }
     }
 
+    /// <summary>
+    /// Webhooks whose lane emptied and went away at a pace that made it deep, each with that depth: as hungry as a lane
+    /// can be, so an ingestion grant may give each its depth in one piece (<see cref="Dispatcher.GrantForIngestion"/>).
+    /// Without it the first ingestion after a fast lane ran dry was granted a cap's worth for it, and the rest of the
+    /// batch was written for lease rounds.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> RememberedDeep()
+    {
+        lock (_gate)
+        {
+            Dictionary<string, int>? deep = null;
+            foreach (var (webhookId, pace) in _paces)
+            {
+                if (DepthAt(pace) is var depth && depth > maxPerWebhook)
+                {
+                    (deep ??= new(StringComparer.Ordinal))[webhookId] = depth;
+                }
+            }
+
+            return deep ?? s_none;
+        }
+    }
+
+    private static readonly IReadOnlyDictionary<string, int> s_none = new Dictionary<string, int>();
+
     /// <summary>How many deliveries the webhook's lane may hold waiting (the per-webhook cap when it has no lane).</summary>
     public int DepthOf(string webhookId)
     {
         lock (_gate)
         {
-            return _lanes.TryGetValue(webhookId, out var lane) ? Depth(lane) : maxPerWebhook;
+            return _lanes.TryGetValue(webhookId, out var lane) ? Depth(lane) : DepthAt(_paces.GetValueOrDefault(webhookId));
         }
     }
 
@@ -157,7 +182,9 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
             {
                 if (!_lanes.TryGetValue(delivery.WebhookId, out var lane))
                 {
-                    lane = new Lane(delivery.WebhookId) { Pace = _paces.GetValueOrDefault(delivery.WebhookId) };
+                    // The pace goes with the lane while it exists (so _paces holds only webhooks without one).
+                    _paces.Remove(delivery.WebhookId, out var pace);
+                    lane = new Lane(delivery.WebhookId) { Pace = pace };
                     _lanes.Add(delivery.WebhookId, lane);
                 }
 
@@ -213,8 +240,10 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
     /// Cap × budget ÷ the lane's average attempt time, within [cap, maxDepth]: the cap until a pace is measured
     /// (a frozen test clock measures none).
     /// </summary>
-    private int Depth(Lane lane)
-        => lane.Pace <= 0 ? maxPerWebhook : (int)Math.Clamp(maxPerWebhook * QueueBudget.TotalSeconds / lane.Pace, maxPerWebhook, _maxDepth);
+    private int Depth(Lane lane) => DepthAt(lane.Pace);
+
+    private int DepthAt(double pace)
+        => pace <= 0 ? maxPerWebhook : (int)Math.Clamp(maxPerWebhook * QueueBudget.TotalSeconds / pace, maxPerWebhook, _maxDepth);
 
     private void Remember(Lane lane)
     {

@@ -97,8 +97,9 @@ internal sealed partial class Dispatcher : BackgroundService
         // that share once too (their first deliveries are not known to be slow), every other known lane waits
         // for its own rounds. A lane above half its depth takes no grant: what is written for the lease rounds
         // meanwhile must not be overtaken by newer deliveries (a grant up to the depth was tried: docs/benchmarks.md).
+        // A fast webhook whose lane ran dry is as hungry as a deep lane can be: it may take its depth.
         var share = _lanes.DeepShare() ?? _lanes.NormalShare();
-        return new LeaseGrant(Owner, _time.GetUtcNow() + _options.LeaseDuration, room, share.PerWebhook, share.Excluded);
+        return new LeaseGrant(Owner, _time.GetUtcNow() + _options.LeaseDuration, room, share.PerWebhook, share.Excluded) { Deeper = _lanes.RememberedDeep() };
     }
 
     /// <summary>

@@ -66,6 +66,35 @@ public sealed class DeliveryLanesTests
     }
 
     [Fact]
+    public async Task A_fast_webhook_whose_lane_emptied_is_fed_deep_at_once_and_a_slow_one_is_not()
+    {
+        var harness = new Harness();
+        harness.Lanes.Enqueue(harness.Deliveries("wh_fast", Cap));
+        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        harness.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await harness.FinishAsync(Cap);
+        harness.Lanes.Enqueue(harness.Deliveries("wh_slow", Cap));
+        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        harness.Time.Advance(TimeSpan.FromSeconds(5));
+        await harness.FinishAsync(Cap);
+
+        // Both lanes emptied and went away. The next work for the fast webhook (the grant of the next ingestion) is
+        // worth its depth in one piece, as if its lane were still there with nothing waiting; the slow one keeps a
+        // cap's worth, so nothing granted to it ages in memory.
+        Assert.Equal(0, harness.Lanes.Count);
+        Assert.Equal(MaxDepth, harness.Lanes.DepthOf("wh_fast"));
+        Assert.Equal(Cap, harness.Lanes.DepthOf("wh_slow"));
+        Assert.Equal(new Dictionary<string, int> { ["wh_fast"] = MaxDepth }, harness.Lanes.RememberedDeep());
+
+        // Once its lane is back, the lane speaks for it (and over half its depth, it waits for its own rounds).
+        harness.Lanes.Enqueue(harness.Deliveries("wh_fast", Cap + (MaxDepth / 2) + 1));
+        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        Assert.Empty(harness.Lanes.RememberedDeep());
+        Assert.Null(harness.Lanes.DeepShare());
+        Assert.Contains("wh_fast", harness.Lanes.NormalShare().Excluded);
+    }
+
+    [Fact]
     public async Task A_lane_that_drains_to_half_its_depth_asks_for_more_once()
     {
         var harness = new Harness();
