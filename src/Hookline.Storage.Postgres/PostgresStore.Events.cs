@@ -22,8 +22,7 @@ internal sealed partial class PostgresStore
     private static bool CanLease(LeaseGrant? grant, string webhookId, int leasedSoFar, Dictionary<string, int> perWebhook)
         => grant is not null
            && leasedSoFar < grant.MaxDeliveries
-           && perWebhook.GetValueOrDefault(webhookId) < grant.MaxPerWebhook
-           && !grant.ExcludedWebhooks.Contains(webhookId);
+           && perWebhook.GetValueOrDefault(webhookId) < grant.ShareOf(webhookId);
 
     private static StoredEvent ReadEvent(NpgsqlDataReader reader)
         => new(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetFieldValue<byte[]>(4), Time(reader.GetInt64(5)));

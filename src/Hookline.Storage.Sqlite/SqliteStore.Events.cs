@@ -154,8 +154,7 @@ internal sealed partial class SqliteStore
     private static bool CanLease(LeaseGrant? grant, string webhookId, int leasedSoFar, Dictionary<string, int> perWebhook)
         => grant is not null
            && leasedSoFar < grant.MaxDeliveries
-           && perWebhook.GetValueOrDefault(webhookId) < grant.MaxPerWebhook
-           && !grant.ExcludedWebhooks.Contains(webhookId);
+           && perWebhook.GetValueOrDefault(webhookId) < grant.ShareOf(webhookId);
 
     private static async Task<bool> AccountExistsAsync(WriterStatements statements, SqliteTransaction transaction, string accountId, CancellationToken cancellationToken)
         => await statements.Command(transaction, "SELECT 1 FROM accounts WHERE id = $a", ("$a", accountId)).ExecuteScalarAsync(cancellationToken) is not null;

@@ -139,12 +139,77 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         }
     }
 
+    /// <summary>
+    /// The share of an ingestion grant. Every lane may take what its depth has room for (a cap's worth at least), and
+    /// a fast webhook whose lane ran dry and went away its depth: its pace is remembered, and nothing waits for it.
+    /// Webhooks this worker knows nothing of take a cap's worth, as their first deliveries are not known to be fast.
+    /// A lane with no room is left out, and then owes: that ingestion's deliveries for it are written for lease
+    /// rounds, so it takes no grant until a lease round finds nothing more due for it (<see cref="Settle"/>) and
+    /// newer deliveries never overtake those for long. (A grant given only down to half the depth, as lease rounds are,
+    /// sent a sixth of a busy webhook's deliveries through lease rounds; docs/benchmarks.md.)
+    /// </summary>
+    public LaneShare ForIngestion()
+    {
+        lock (_gate)
+        {
+            var excluded = new HashSet<string>(StringComparer.Ordinal);
+            Dictionary<string, int>? deeper = null;
+            foreach (var lane in _lanes.Values)
+            {
+                var depth = Depth(lane);
+                var room = depth - lane.Waiting.Count;
+                if (lane.Owes || room <= 0)
+                {
+                    lane.Owes = true;
+                    excluded.Add(lane.WebhookId);
+                }
+                else if (depth > maxPerWebhook)
+                {
+                    (deeper ??= new(StringComparer.Ordinal))[lane.WebhookId] = room;
+                }
+            }
+
+            foreach (var (webhookId, pace) in _paces)
+            {
+                if (DepthAt(pace) is var depth && depth > maxPerWebhook)
+                {
+                    (deeper ??= new(StringComparer.Ordinal))[webhookId] = depth;
+                }
+            }
+
+            return new LaneShare(maxPerWebhook, excluded, deeper);
+        }
+    }
+
+    /// <summary>
+    /// After a lease round with <paramref name="share"/>: a lane that owed and was served by it owes no more when the
+    /// round found less than its share for it and did not stop at the room it had (nothing more is due for it).
+    /// </summary>
+    public void Settle(LaneShare share, IReadOnlyList<LeasedDelivery> leased, bool full)
+    {
+        if (full)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            foreach (var lane in _lanes.Values)
+            {
+                if (lane.Owes && !share.Excluded.Contains(lane.WebhookId) && leased.Count(d => d.WebhookId == lane.WebhookId) < share.PerWebhook)
+                {
+                    lane.Owes = false;
+                }
+            }
+        }
+    }
+
     /// <summary>How many deliveries the webhook's lane may hold waiting (the per-webhook cap when it has no lane).</summary>
     public int DepthOf(string webhookId)
     {
         lock (_gate)
         {
-            return _lanes.TryGetValue(webhookId, out var lane) ? Depth(lane) : maxPerWebhook;
+            return _lanes.TryGetValue(webhookId, out var lane) ? Depth(lane) : DepthAt(_paces.GetValueOrDefault(webhookId));
         }
     }
 
@@ -157,7 +222,9 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
             {
                 if (!_lanes.TryGetValue(delivery.WebhookId, out var lane))
                 {
-                    lane = new Lane(delivery.WebhookId) { Pace = _paces.GetValueOrDefault(delivery.WebhookId) };
+                    // The pace goes with the lane while it exists (so _paces holds only webhooks without one).
+                    _paces.Remove(delivery.WebhookId, out var pace);
+                    lane = new Lane(delivery.WebhookId) { Pace = pace };
                     _lanes.Add(delivery.WebhookId, lane);
                 }
 
@@ -213,8 +280,10 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
     /// Cap × budget ÷ the lane's average attempt time, within [cap, maxDepth]: the cap until a pace is measured
     /// (a frozen test clock measures none).
     /// </summary>
-    private int Depth(Lane lane)
-        => lane.Pace <= 0 ? maxPerWebhook : (int)Math.Clamp(maxPerWebhook * QueueBudget.TotalSeconds / lane.Pace, maxPerWebhook, _maxDepth);
+    private int Depth(Lane lane) => DepthAt(lane.Pace);
+
+    private int DepthAt(double pace)
+        => pace <= 0 ? maxPerWebhook : (int)Math.Clamp(maxPerWebhook * QueueBudget.TotalSeconds / pace, maxPerWebhook, _maxDepth);
 
     private void Remember(Lane lane)
     {
@@ -293,6 +362,9 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
 
         public bool IsReady { get; set; }
 
+        /// <summary>Deliveries for this webhook were written for lease rounds while the lane was full (<see cref="ForIngestion"/>).</summary>
+        public bool Owes { get; set; }
+
         /// <summary>Average seconds per attempt (moving, a fifth per sample); 0 until one is measured.</summary>
         public double Pace { get; set; }
 
@@ -308,4 +380,4 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
 }
 
 /// <summary>What one lease round or ingestion grant may take: per webhook, and which webhooks not at all.</summary>
-internal sealed record LaneShare(int PerWebhook, IReadOnlyCollection<string> Excluded);
+internal sealed record LaneShare(int PerWebhook, IReadOnlyCollection<string> Excluded, IReadOnlyDictionary<string, int>? Deeper = null);

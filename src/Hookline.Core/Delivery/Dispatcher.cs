@@ -93,12 +93,8 @@ internal sealed partial class Dispatcher : BackgroundService
             return null;
         }
 
-        // A hungry deep lane takes the fresh work in one piece; then webhooks this worker has no lane for may get
-        // that share once too (their first deliveries are not known to be slow), every other known lane waits
-        // for its own rounds. A lane above half its depth takes no grant: what is written for the lease rounds
-        // meanwhile must not be overtaken by newer deliveries (a grant up to the depth was tried: docs/benchmarks.md).
-        var share = _lanes.DeepShare() ?? _lanes.NormalShare();
-        return new LeaseGrant(Owner, _time.GetUtcNow() + _options.LeaseDuration, room, share.PerWebhook, share.Excluded);
+        var share = _lanes.ForIngestion();
+        return new LeaseGrant(Owner, _time.GetUtcNow() + _options.LeaseDuration, room, share.PerWebhook, share.Excluded) { Deeper = share.Deeper };
     }
 
     /// <summary>
@@ -189,6 +185,7 @@ internal sealed partial class Dispatcher : BackgroundService
             var leased = await _store.LeaseDueAsync(
                 new LeaseRequest(Owner, _time.GetUtcNow(), _options.LeaseDuration, room, share.PerWebhook, share.Excluded), stoppingToken);
             _lanes.Enqueue(leased);
+            _lanes.Settle(share, leased, full: leased.Count == room);
             Interlocked.Increment(ref _leaseRounds);
             return (leased.Count == room, leased.CountBy(d => d.WebhookId).Any(c => c.Value >= share.PerWebhook));
         }

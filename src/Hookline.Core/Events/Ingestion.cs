@@ -26,11 +26,21 @@ internal sealed record IngestBatch(
 
 /// <summary>
 /// Permission to insert up to <see cref="MaxDeliveries"/> new deliveries already leased to <see cref="Owner"/>,
-/// at most <see cref="MaxPerWebhook"/> per webhook and none for <see cref="ExcludedWebhooks"/> (whose lanes are
-/// full): the rest are inserted unleased and found by polling, so a burst for one slow endpoint cannot fill
-/// this worker's memory.
+/// at most <see cref="MaxPerWebhook"/> per webhook (or what <see cref="Deeper"/> gives a webhook it names) and none for
+/// <see cref="ExcludedWebhooks"/> (whose lanes are full): the rest are inserted unleased and found by polling, so a
+/// burst for one slow endpoint cannot fill this worker's memory.
 /// </summary>
-internal sealed record LeaseGrant(string Owner, DateTimeOffset ExpiresAt, int MaxDeliveries, int MaxPerWebhook, IReadOnlyCollection<string> ExcludedWebhooks);
+internal sealed record LeaseGrant(string Owner, DateTimeOffset ExpiresAt, int MaxDeliveries, int MaxPerWebhook, IReadOnlyCollection<string> ExcludedWebhooks)
+{
+    /// <summary>Webhooks known to be fast that may take more than <see cref="MaxPerWebhook"/>: how many each.</summary>
+    public IReadOnlyDictionary<string, int>? Deeper { get; init; }
+
+    /// <summary>How many of this ingestion's deliveries the webhook may be granted.</summary>
+    public int ShareOf(string webhookId)
+        => ExcludedWebhooks.Contains(webhookId) ? 0
+           : Deeper is not null && Deeper.TryGetValue(webhookId, out var deeper) ? Math.Max(deeper, MaxPerWebhook)
+           : MaxPerWebhook;
+}
 
 internal sealed record IngestedEvent(string Id, DateTimeOffset CreatedAt, int Deliveries, int Skipped);
 

@@ -66,6 +66,67 @@ public sealed class DeliveryLanesTests
     }
 
     [Fact]
+    public async Task A_fast_webhook_whose_lane_emptied_is_fed_deep_at_once_and_a_slow_one_is_not()
+    {
+        var harness = new Harness();
+        harness.Lanes.Enqueue(harness.Deliveries("wh_fast", Cap));
+        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        harness.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await harness.FinishAsync(Cap);
+        harness.Lanes.Enqueue(harness.Deliveries("wh_slow", Cap));
+        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        harness.Time.Advance(TimeSpan.FromSeconds(5));
+        await harness.FinishAsync(Cap);
+
+        // Both lanes emptied and went away. The next work for the fast webhook (the grant of the next ingestion) is
+        // worth its depth in one piece, as if its lane were still there with nothing waiting; the slow one keeps a
+        // cap's worth, so nothing granted to it ages in memory.
+        Assert.Equal(0, harness.Lanes.Count);
+        Assert.Equal(MaxDepth, harness.Lanes.DepthOf("wh_fast"));
+        Assert.Equal(Cap, harness.Lanes.DepthOf("wh_slow"));
+        var grant = harness.Lanes.ForIngestion();
+        Assert.Equal(new Dictionary<string, int> { ["wh_fast"] = MaxDepth }, grant.Deeper);
+        Assert.Equal(Cap, grant.PerWebhook);
+        Assert.Empty(grant.Excluded);
+
+        // Once its lane is back, the lane speaks for it: what its depth has room for.
+        harness.Lanes.Enqueue(harness.Deliveries("wh_fast", Cap + 10));
+        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        Assert.Equal(new Dictionary<string, int> { ["wh_fast"] = MaxDepth - 10 }, harness.Lanes.ForIngestion().Deeper);
+    }
+
+    [Fact]
+    public async Task A_lane_that_was_full_at_an_ingestion_takes_no_grant_until_a_lease_round_finds_nothing_more_for_it()
+    {
+        var harness = new Harness();
+        harness.Lanes.Enqueue(harness.Deliveries("wh_fast", Cap));
+        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        harness.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await harness.FinishAsync(Cap);
+
+        // Its depth waiting: the grant leaves it out, and that ingestion's deliveries for it go to lease rounds.
+        harness.Lanes.Enqueue(harness.Deliveries("wh_fast", Cap + MaxDepth));
+        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        Assert.Contains("wh_fast", harness.Lanes.ForIngestion().Excluded);
+
+        // With room again it still owes those: newer deliveries must not overtake them.
+        await harness.FinishAsync(Cap);
+        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        Assert.Contains("wh_fast", harness.Lanes.ForIngestion().Excluded);
+
+        // A round that stopped at its room proves nothing; one that found less than its share for it settles it.
+        var round = new LaneShare(MaxDepth, []);
+        harness.Lanes.Settle(round, harness.Deliveries("wh_fast", 1).ToList(), full: true);
+        Assert.Contains("wh_fast", harness.Lanes.ForIngestion().Excluded);
+        harness.Lanes.Settle(new LaneShare(MaxDepth, ["wh_fast"]), [], full: false);
+        Assert.Contains("wh_fast", harness.Lanes.ForIngestion().Excluded);
+        harness.Lanes.Settle(round, harness.Deliveries("wh_fast", 1).ToList(), full: false);
+        var grant = harness.Lanes.ForIngestion();
+        Assert.DoesNotContain("wh_fast", grant.Excluded);
+        Assert.Equal(Cap, grant.Deeper!["wh_fast"]);
+    }
+
+    [Fact]
     public async Task A_lane_that_drains_to_half_its_depth_asks_for_more_once()
     {
         var harness = new Harness();

@@ -385,6 +385,26 @@ public abstract partial class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_webhook_the_grant_names_as_deeper_takes_its_own_share_and_the_others_the_common_one()
+    {
+        var account = await AccountAsync();
+        var fast = await WebhookAsync(account);
+        var other = await WebhookAsync(account);
+        var events = Enumerable.Range(0, 5).Select(i => Event(account, at: T0 + TimeSpan.FromMilliseconds(i))).ToArray();
+        var grant = new LeaseGrant("worker-a", T0 + LeaseFor, MaxDeliveries: 100, MaxPerWebhook: 1, ExcludedWebhooks: [])
+        {
+            Deeper = new Dictionary<string, int> { [fast.Id] = 4 },
+        };
+
+        var result = await Store.IngestAsync(new IngestBatch(events, null, null, grant), Ct);
+
+        Assert.Equal(4, result.Leased.Count(d => d.WebhookId == fast.Id));
+        Assert.Equal(1, result.Leased.Count(d => d.WebhookId == other.Id));
+        var polled = await LeaseAsync(T0 + TimeSpan.FromSeconds(1), owner: "worker-b");
+        Assert.Equal((1, 4), (polled.Count(d => d.WebhookId == fast.Id), polled.Count(d => d.WebhookId == other.Id)));
+    }
+
+    [Fact]
     public async Task Ingestion_leases_at_most_the_grants_share_for_each_webhook()
     {
         var account = await AccountAsync();
