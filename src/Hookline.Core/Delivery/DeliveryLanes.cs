@@ -146,7 +146,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
     /// A lane with no room is left out, and then owes: that ingestion's deliveries for it are written for lease
     /// rounds, so it takes no grant until a lease round finds nothing more due for it (<see cref="Settle"/>) and
     /// newer deliveries never overtake those for long. (A grant given only down to half the depth, as lease rounds are,
-    /// sent a sixth of a busy webhook's deliveries through lease rounds; docs/benchmarks.md.)
+    /// sent a fifth of a busy webhook's deliveries through lease rounds on PostgreSQL; docs/benchmarks.md.)
     /// </summary>
     public LaneShare ForIngestion()
     {
