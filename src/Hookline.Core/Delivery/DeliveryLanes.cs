@@ -192,11 +192,13 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
             return;
         }
 
+        // Counted once: a round brings up to LeaseBatchSize deliveries, and lanes that owe can be many (every saturated one).
+        var perWebhook = leased.CountBy(d => d.WebhookId, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal);
         lock (_gate)
         {
             foreach (var lane in _lanes.Values)
             {
-                if (lane.Owes && !share.Excluded.Contains(lane.WebhookId) && leased.Count(d => d.WebhookId == lane.WebhookId) < share.PerWebhook)
+                if (lane.Owes && !share.Excluded.Contains(lane.WebhookId) && perWebhook.GetValueOrDefault(lane.WebhookId) < share.PerWebhook)
                 {
                     lane.Owes = false;
                 }
