@@ -104,7 +104,7 @@ internal sealed record FanOutResult(
 /// <summary>S4: a tenth of the webhooks black-holed or refusing; what the healthy ones get.</summary>
 internal sealed record IsolationResult(
     int Webhooks, int BlackHoled, int Refusing, double Seconds, double HealthyDeliveriesPerSecond, double? RatioToS1, Percentiles HealthyEndToEnd, double? P99RatioToS1,
-    long Lost, long Duplicates);
+    long Lost, long Duplicates, Percentiles Ack);
 
 /// <summary>S5: deliveries queued with no worker running, then drained by a fresh <c>hookline serve</c>.</summary>
 internal sealed record BacklogResult(

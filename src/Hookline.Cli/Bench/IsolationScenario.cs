@@ -30,7 +30,7 @@ internal static class IsolationScenario
                 s1?.ReceivedPerSecond > 0 ? Math.Round(run.ReceivedPerSecond / s1.ReceivedPerSecond, 3) : null,
                 run.Account.EndToEnd,
                 s1?.EndToEnd.P99Ms > 0 ? Math.Round(run.Account.EndToEnd.P99Ms / s1.EndToEnd.P99Ms, 3) : null,
-                run.Account.Lost, run.Account.Duplicates);
+                run.Account.Lost, run.Account.Duplicates, run.Ack);
         }
     }
 }

@@ -96,6 +96,7 @@ internal static class ReportTable
 
         yield return ("S4", "healthy deliveries/s (÷ S1)", s => s.S4 is { } r ? $"{N(r.HealthyDeliveriesPerSecond)} ({(r.RatioToS1 is { } v ? Pct(v) : "—")})" : null);
         yield return ("S4", "healthy p99 ms (÷ S1 p99)", s => s.S4 is { } r ? $"{N(r.HealthyEndToEnd.P99Ms, 1)} ({(r.P99RatioToS1 is { } v ? N(v, 2) + "×" : "—")})" : null);
+        yield return ("S4", "healthy ingest→received p50 ms; ack p50/p99 ms", s => s.S4 is { } r ? $"{N(r.HealthyEndToEnd.P50Ms, 1)}; {Pair(r.Ack)}" : null);
         yield return ("S5", "queued (ingest events/s)", s => s.S5 is { } r ? $"{N(r.Deliveries)} ({N(r.IngestEventsPerSecond)})" : null);
         yield return ("S5", "drain/s (÷ S1)", s => s.S5 is { } r ? $"{N(r.DrainPerSecond)} ({(r.RatioToS1 is { } v ? Pct(v) : "—")})" : null);
         yield return ("S5", "peak RSS MB (queue, drain)", s => s.S5 is { } r ? $"{N(r.PeakRssMb)} ({N(r.PeakRssIngestMb)}, {N(r.PeakRssDrainMb)})" : null);

@@ -12,9 +12,27 @@ namespace Hookline.Core.Delivery;
 /// never age in memory); a fast one goes deep, so one lease round or one ingestion grant feeds it for a whole
 /// round trip instead of a cap's worth of requests, which on a single hot webhook is the difference between a
 /// database round trip per 16 deliveries and one per few hundred.
+/// <para>
+/// A lane whose last <see cref="HoldAfter"/> attempts all failed holds: it starts nothing for a while
+/// (<see cref="FirstHold"/>, doubling after each failed probe up to <see cref="LongestHold"/>), then one probe at a
+/// time until an attempt succeeds. An endpoint that refuses connections fails in well under a millisecond, so without
+/// this its lane would measure as fast as a healthy one, go deep, and spend thousands of attempts a second, each a
+/// result to record and a retry to lease, on an endpoint that is down (docs/benchmarks.md, S4). While it holds, the
+/// lane is as shallow as a hanging endpoint's and its waiting deliveries do not count against the worker's room.
+/// Nothing is recorded for deliveries that wait: their attempts are late, never skipped or invented.
+/// </para>
 /// </remarks>
-internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int maxDepth, TimeProvider time, Func<LeasedDelivery, Task> run)
+internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int maxDepth, TimeProvider time, Func<LeasedDelivery, Task<bool?>> run)
 {
+    /// <summary>Consecutive failed attempts after which a lane holds.</summary>
+    public const int HoldAfter = 5;
+
+    /// <summary>How long a lane holds when it starts to; each failed probe doubles it.</summary>
+    public static readonly TimeSpan FirstHold = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest hold: a probe at least this often, far below any lease, so waiting deliveries keep theirs.</summary>
+    public static readonly TimeSpan LongestHold = TimeSpan.FromSeconds(5);
+
     /// <summary>Time a lane's deepest waiting delivery should wait at the pace measured; far below any lease.</summary>
     public static readonly TimeSpan QueueBudget = TimeSpan.FromSeconds(1);
 
@@ -22,7 +40,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
     private const int RememberedPaces = 4096;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, double> _paces = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Remembered> _paces = new(StringComparer.Ordinal);
     private readonly Queue<Lane> _ready = new();
     private readonly int _maxDepth = Math.Max(maxDepth, maxPerWebhook);
     private int _inFlight;
@@ -59,7 +77,19 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         {
             lock (_gate)
             {
-                return _inFlight + _lanes.Values.Where(l => l.InFlight < maxPerWebhook).Sum(l => l.Waiting.Count);
+                return _inFlight + _lanes.Values.Where(l => l.InFlight < maxPerWebhook && !l.Holding).Sum(l => l.Waiting.Count);
+            }
+        }
+    }
+
+    /// <summary>Webhooks whose lanes hold after consecutive failures (with work waiting or not).</summary>
+    public int Holding
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lanes.Values.Count(l => l.Holding) + _paces.Values.Count(p => p.Failures >= HoldAfter);
             }
         }
     }
@@ -169,9 +199,9 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
                 }
             }
 
-            foreach (var (webhookId, pace) in _paces)
+            foreach (var (webhookId, remembered) in _paces)
             {
-                if (DepthAt(pace) is var depth && depth > maxPerWebhook)
+                if (remembered.Failures < HoldAfter && DepthAt(remembered.Pace) is var depth && depth > maxPerWebhook)
                 {
                     (deeper ??= new(StringComparer.Ordinal))[webhookId] = depth;
                 }
@@ -206,12 +236,39 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         }
     }
 
+    /// <summary>
+    /// Forgets the webhook's failures, here and in what its lane left behind: its merchant changed its URL, enabled it
+    /// again, replayed to it or sent it a test, and expects an attempt now, not after a hold.
+    /// </summary>
+    public void ClearFailures(string webhookId)
+    {
+        List<LeasedDelivery> toStart = [];
+        lock (_gate)
+        {
+            if (_paces.TryGetValue(webhookId, out var remembered) && remembered.Failures > 0)
+            {
+                _paces[webhookId] = remembered with { Failures = 0, Hold = TimeSpan.Zero };
+            }
+
+            if (_lanes.TryGetValue(webhookId, out var lane) && lane.Failures > 0)
+            {
+                lane.Failures = 0;
+                lane.Hold = TimeSpan.Zero;
+                MarkReady(lane);
+                toStart = Pump();
+            }
+        }
+
+        Start(toStart);
+    }
+
     /// <summary>How many deliveries the webhook's lane may hold waiting (the per-webhook cap when it has no lane).</summary>
     public int DepthOf(string webhookId)
     {
         lock (_gate)
         {
-            return _lanes.TryGetValue(webhookId, out var lane) ? Depth(lane) : DepthAt(_paces.GetValueOrDefault(webhookId));
+            return _lanes.TryGetValue(webhookId, out var lane) ? Depth(lane)
+                : _paces.TryGetValue(webhookId, out var remembered) && remembered.Failures < HoldAfter ? DepthAt(remembered.Pace) : maxPerWebhook;
         }
     }
 
@@ -224,9 +281,9 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
             {
                 if (!_lanes.TryGetValue(delivery.WebhookId, out var lane))
                 {
-                    // The pace goes with the lane while it exists (so _paces holds only webhooks without one).
-                    _paces.Remove(delivery.WebhookId, out var pace);
-                    lane = new Lane(delivery.WebhookId) { Pace = pace };
+                    // The pace and the failures go with the lane while it exists (so _paces holds only webhooks without one).
+                    _paces.Remove(delivery.WebhookId, out var remembered);
+                    lane = new Lane(delivery.WebhookId) { Pace = remembered.Pace, Failures = remembered.Failures, Hold = remembered.Hold, HeldUntil = remembered.HeldUntil };
                     _lanes.Add(delivery.WebhookId, lane);
                 }
 
@@ -241,10 +298,11 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         Start(toStart);
     }
 
-    private void Finished(string webhookId, TimeSpan elapsed)
+    private void Finished(string webhookId, TimeSpan elapsed, bool? succeeded)
     {
         List<LeasedDelivery> toStart;
         var unsaturated = false;
+        TimeSpan? hold = null;
         lock (_gate)
         {
             _inFlight--;
@@ -252,6 +310,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
             var wasAboveHalf = lane.Waiting.Count > Depth(lane) / 2;
             lane.InFlight--;
             lane.Record(elapsed);
+            hold = lane.Count(succeeded, time.GetUtcNow());
             if (lane.InFlight == 0 && lane.Waiting.Count == 0)
             {
                 _lanes.Remove(webhookId);
@@ -272,9 +331,43 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         }
 
         Start(toStart);
+        if (hold is { } wait)
+        {
+            _ = ReleaseAfterAsync(webhookId, wait);
+        }
+
         if (unsaturated)
         {
             LaneUnsaturated?.Invoke();
+        }
+    }
+
+    /// <summary>When a hold ends, the lane may start its probe (timers may fire a little early: then it waits out the rest).</summary>
+    private async Task ReleaseAfterAsync(string webhookId, TimeSpan hold)
+    {
+        var wait = hold;
+        while (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, time);
+            List<LeasedDelivery> toStart;
+            lock (_gate)
+            {
+                if (!_lanes.TryGetValue(webhookId, out var lane))
+                {
+                    return;
+                }
+
+                wait = lane.HeldUntil - time.GetUtcNow();
+                if (wait > TimeSpan.Zero)
+                {
+                    continue;
+                }
+
+                MarkReady(lane);
+                toStart = Pump();
+            }
+
+            Start(toStart);
         }
     }
 
@@ -282,14 +375,14 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
     /// Cap × budget ÷ the lane's average attempt time, within [cap, maxDepth]: the cap until a pace is measured
     /// (a frozen test clock measures none).
     /// </summary>
-    private int Depth(Lane lane) => DepthAt(lane.Pace);
+    private int Depth(Lane lane) => lane.Holding ? maxPerWebhook : DepthAt(lane.Pace);
 
     private int DepthAt(double pace)
         => pace <= 0 ? maxPerWebhook : (int)Math.Clamp(maxPerWebhook * QueueBudget.TotalSeconds / pace, maxPerWebhook, _maxDepth);
 
     private void Remember(Lane lane)
     {
-        if (lane.Pace <= 0)
+        if (lane.Pace <= 0 && lane.Failures == 0)
         {
             return;
         }
@@ -299,12 +392,12 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
             _paces.Clear();
         }
 
-        _paces[lane.WebhookId] = lane.Pace;
+        _paces[lane.WebhookId] = new Remembered(lane.Pace, lane.Failures, lane.Hold, lane.HeldUntil);
     }
 
     private void MarkReady(Lane lane)
     {
-        if (!lane.IsReady && lane.Waiting.Count > 0 && lane.InFlight < maxPerWebhook)
+        if (!lane.IsReady && lane.Waiting.Count > 0 && lane.InFlight < maxPerWebhook && !lane.Blocked(time.GetUtcNow()))
         {
             lane.IsReady = true;
             _ready.Enqueue(lane);
@@ -317,7 +410,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         while (!_stopped && _inFlight < maxConcurrency && _ready.TryDequeue(out var lane))
         {
             lane.IsReady = false;
-            if (lane.Waiting.Count == 0 || lane.InFlight >= maxPerWebhook)
+            if (lane.Waiting.Count == 0 || lane.InFlight >= maxPerWebhook || lane.Blocked(time.GetUtcNow()))
             {
                 continue;
             }
@@ -343,14 +436,15 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
     private async Task RunAsync(LeasedDelivery delivery)
     {
         var started = time.GetTimestamp();
+        bool? succeeded = null;
         try
         {
             await Task.Yield();
-            await run(delivery);
+            succeeded = await run(delivery);
         }
         finally
         {
-            Finished(delivery.WebhookId, time.GetElapsedTime(started));
+            Finished(delivery.WebhookId, time.GetElapsedTime(started), succeeded);
         }
     }
 
@@ -370,6 +464,48 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         /// <summary>Average seconds per attempt (moving, a fifth per sample); 0 until one is measured.</summary>
         public double Pace { get; set; }
 
+        /// <summary>Attempts failed in a row (any failure: refused, timed out, a non-2xx answer, ...).</summary>
+        public int Failures { get; set; }
+
+        /// <summary>The current hold's length; zero while the lane does not hold.</summary>
+        public TimeSpan Hold { get; set; }
+
+        public DateTimeOffset HeldUntil { get; set; }
+
+        /// <summary>The last <see cref="HoldAfter"/> attempts failed: a probe at a time, after each hold.</summary>
+        public bool Holding => Failures >= HoldAfter;
+
+        /// <summary>Holding, and either within the hold or with its probe in flight.</summary>
+        public bool Blocked(DateTimeOffset now) => Holding && (InFlight > 0 || now < HeldUntil);
+
+        /// <summary>
+        /// Counts an attempt's outcome (null: nothing was sent). Returns the hold to wait out when this failure starts
+        /// one: the failure that reaches <see cref="HoldAfter"/>, or a failure after the hold ended (a failed probe,
+        /// which doubles it). Failures of attempts already in flight when the hold began do not lengthen it.
+        /// </summary>
+        public TimeSpan? Count(bool? succeeded, DateTimeOffset now)
+        {
+            switch (succeeded)
+            {
+                case true:
+                    Failures = 0;
+                    Hold = TimeSpan.Zero;
+                    return null;
+                case false:
+                    Failures = Math.Min(Failures + 1, HoldAfter);
+                    if (!Holding || now < HeldUntil)
+                    {
+                        return null;
+                    }
+
+                    Hold = Hold == TimeSpan.Zero ? FirstHold : TimeSpan.FromTicks(Math.Min(Hold.Ticks * 2, LongestHold.Ticks));
+                    HeldUntil = now + Hold;
+                    return Hold;
+                default:
+                    return null;
+            }
+        }
+
         public void Record(TimeSpan elapsed)
         {
             var seconds = elapsed.TotalSeconds;
@@ -380,6 +516,9 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         }
     }
 }
+
+/// <summary>What a lane that went away leaves behind: its pace and its failures, for when its webhook has work again.</summary>
+internal readonly record struct Remembered(double Pace, int Failures, TimeSpan Hold, DateTimeOffset HeldUntil);
 
 /// <summary>What one lease round or ingestion grant may take: per webhook, and which webhooks not at all.</summary>
 internal sealed record LaneShare(int PerWebhook, IReadOnlyCollection<string> Excluded, IReadOnlyDictionary<string, int>? Deeper = null);

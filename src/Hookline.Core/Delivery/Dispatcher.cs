@@ -70,6 +70,7 @@ internal sealed partial class Dispatcher : BackgroundService
         _metrics = metrics;
         metrics.Meter.CreateObservableGauge("hookline.dispatcher.held", () => Held, "{delivery}", "Deliveries this worker holds: waiting for a slot, in flight, or done with the result not yet written.");
         metrics.Meter.CreateObservableGauge("hookline.dispatcher.in_flight", () => _lanes.InFlight, "{attempt}", "Attempts in flight right now.");
+        metrics.Meter.CreateObservableGauge("hookline.dispatcher.webhooks_holding", () => _lanes.Holding, "{webhook}", "Webhooks this worker holds back after consecutive failed attempts: one probe at a time, at most every few seconds.");
         metrics.Meter.CreateObservableCounter("hookline.dispatcher.lease_rounds", () => LeaseRounds, "{round}", "Lease queries completed since start.");
     }
 
@@ -122,6 +123,9 @@ internal sealed partial class Dispatcher : BackgroundService
             Wake();
         }
     }
+
+    /// <summary>The merchant acted on the webhook (see <see cref="DeliveryLanes.ClearFailures"/>): no hold for its next attempt here.</summary>
+    public void ClearFailures(string webhookId) => _lanes.ClearFailures(webhookId);
 
     public void Accept(IReadOnlyList<LeasedDelivery> deliveries)
     {
@@ -220,7 +224,8 @@ internal sealed partial class Dispatcher : BackgroundService
         }
     }
 
-    private async Task RunAttemptAsync(LeasedDelivery delivery)
+    /// <summary>One attempt: whether the endpoint took it (null when nothing was sent), for the lane's hold.</summary>
+    private async Task<bool?> RunAttemptAsync(LeasedDelivery delivery)
     {
         try
         {
@@ -228,14 +233,14 @@ internal sealed partial class Dispatcher : BackgroundService
             if (now >= delivery.LeaseExpiresAt)
             {
                 // Waited so long the lease may belong to someone else now: do not send, let the store decide.
-                return;
+                return null;
             }
 
             var attemptNumber = delivery.AttemptsMade + 1;
             if (now > delivery.Deadline)
             {
                 _writer.Add(new Completion(delivery.Id, delivery.WebhookId, delivery.LeaseToken, attemptNumber, delivery.Trigger, now, null, null, delivery.Deferred));
-                return;
+                return null;
             }
 
             var secret = delivery.SecretCiphertext is null ? null : _secrets.Unprotect(delivery.SecretCiphertext, delivery.AccountId, delivery.WebhookId);
@@ -247,11 +252,14 @@ internal sealed partial class Dispatcher : BackgroundService
             {
                 Wake();
             }
+
+            return outcome.Succeeded;
         }
         catch (Exception e)
         {
             // A bug or an undecryptable secret: the lease expires and the delivery comes back; log loudly.
             Log.AttemptCrashed(_logger, e, delivery.Id);
+            return null;
         }
     }
 

@@ -155,6 +155,11 @@ internal static class EventsApi
                 throw ApiException.BadRequest("The webhook is disabled or deleted; enable it before replaying to it.", webhookId is null ? "id" : "webhook_id");
         }
 
+        if (webhookId is not null)
+        {
+            dispatcher.ClearFailures(webhookId);
+        }
+
         dispatcher.Wake();
         return Results.Json(new ReplayView("replay", webhookId, id, result.Queued), ApiJson.Options, statusCode: 202);
     }

@@ -74,6 +74,7 @@ internal sealed class Ingestion(IEventStore store, Dispatcher dispatcher, RetryS
     public async Task<IngestResult> TestFireAsync(NewEvent evt, string webhookId, CancellationToken cancellationToken)
     {
         var result = await store.IngestAsync(new IngestBatch([evt], null, null, dispatcher.GrantForIngestion(), webhookId), cancellationToken);
+        dispatcher.ClearFailures(webhookId);
         dispatcher.Accept(result.Leased);
         return result;
     }

@@ -81,6 +81,7 @@ internal static class WebhookActivityApi
         var queued = await store.ReplayWebhookAsync(
             new WebhookReplay(merchant.AccountId, merchant.Mode, id, from < oldest ? oldest : from, Paging.EndOfSecond(to), statuses, names is ["*"] ? null : names, now, schedule.Deadline(now)),
             cancellationToken);
+        dispatcher.ClearFailures(id);
         dispatcher.Wake();
         return Results.Json(new ReplayView("replay", id, null, queued), ApiJson.Options, statusCode: 202);
     }

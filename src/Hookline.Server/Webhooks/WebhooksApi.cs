@@ -1,4 +1,5 @@
 using Hookline.Core;
+using Hookline.Core.Delivery;
 using Hookline.Core.Destinations;
 using Hookline.Core.Events;
 using Hookline.Core.Notifications;
@@ -82,7 +83,7 @@ internal static class WebhooksApi
 
     private static async Task<IResult> UpdateAsync(
         string id, Merchant merchant, HttpRequest request, IWebhookStore store, UrlPolicy urls, SecretProtector protector,
-        NotificationSender notifications, TimeProvider time, CancellationToken cancellationToken)
+        NotificationSender notifications, Dispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken)
     {
         var body = RequestObject.Parse(await BodyReader.ReadAsync(request, 64 * 1024, cancellationToken), Fields);
         var current = await store.GetWebhookAsync(merchant.AccountId, merchant.Mode, id, cancellationToken) ?? throw ApiException.NotFound();
@@ -106,6 +107,12 @@ internal static class WebhooksApi
         {
             // Re-enabling wrote a notice to the outbox.
             notifications.Wake();
+        }
+
+        if (url is not null || (updated.Active && !current.Active))
+        {
+            // A new endpoint, or one its merchant says is back: what this worker learned of its failures no longer holds.
+            dispatcher.ClearFailures(id);
         }
 
         var view = WebhookView.From(updated);

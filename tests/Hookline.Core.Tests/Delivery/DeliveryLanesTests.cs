@@ -147,6 +147,157 @@ public sealed class DeliveryLanesTests
     }
 
     [Fact]
+    public async Task A_lane_whose_attempts_keep_failing_holds_then_probes_one_at_a_time_until_one_succeeds()
+    {
+        var harness = new Harness();
+        harness.Lanes.Enqueue(harness.Deliveries("wh_down", 4 * Cap));
+        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+
+        // Refused in a millisecond: fast failures. One short of holding, the lane goes on at its cap.
+        harness.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await harness.FinishAsync(DeliveryLanes.HoldAfter - 1, succeeded: false);
+        Assert.Equal(Cap, harness.Running.Count);
+        Assert.Equal(0, harness.Lanes.Holding);
+
+        // The failure that makes HoldAfter in a row: nothing more starts, and the attempts already out finish alone.
+        await harness.FinishAsync(1, succeeded: false);
+        Assert.Equal(1, harness.Lanes.Holding);
+        Assert.Equal(Cap, harness.Lanes.DepthOf("wh_down"));
+        await harness.FinishAsync(Cap - 1, succeeded: false);
+        Assert.Empty(harness.Running);
+        Assert.Equal((4 * Cap) - DeliveryLanes.HoldAfter - (Cap - 1), harness.Lanes.Count);
+
+        // The hold is FirstHold: not a moment before it ends does anything start; then exactly one probe.
+        harness.Time.Advance(DeliveryLanes.FirstHold - TimeSpan.FromMilliseconds(1));
+        await Task.Delay(50);
+        Assert.Empty(harness.Running);
+        harness.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await harness.WaitUntilAsync(() => harness.Running.Count == 1);
+        await Task.Delay(50);
+        Assert.Single(harness.Running);
+
+        // A failed probe doubles the hold.
+        await harness.FinishAsync(1, succeeded: false);
+        harness.Time.Advance(DeliveryLanes.FirstHold);
+        await Task.Delay(50);
+        Assert.Empty(harness.Running);
+        harness.Time.Advance(DeliveryLanes.FirstHold);
+        await harness.WaitUntilAsync(() => harness.Running.Count == 1);
+
+        // A probe that succeeds ends it: the lane runs at its cap again.
+        await harness.FinishAsync(1, succeeded: true);
+        await harness.WaitUntilAsync(() => harness.Running.Count == Math.Min(Cap, harness.Lanes.Count));
+        Assert.Equal(0, harness.Lanes.Holding);
+        Assert.Equal(Cap, harness.Running.Count);
+    }
+
+    [Fact]
+    public async Task A_lane_that_fails_now_and_then_never_holds()
+    {
+        var harness = new Harness();
+        harness.Lanes.Enqueue(harness.Deliveries("wh_flaky", 40));
+        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        for (var round = 0; round < 4; round++)
+        {
+            await harness.FinishAsync(DeliveryLanes.HoldAfter - 1, succeeded: false);
+            await harness.FinishAsync(1, succeeded: true);
+        }
+
+        Assert.Equal(0, harness.Lanes.Holding);
+        Assert.Equal(Cap, harness.Running.Count);
+    }
+
+    [Fact]
+    public async Task Each_failed_probe_doubles_the_hold_up_to_the_longest()
+    {
+        var harness = new Harness();
+        harness.Lanes.Enqueue(harness.Deliveries("wh_down", 40));
+        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.FinishAsync(DeliveryLanes.HoldAfter, succeeded: false);
+        Assert.Equal(1, harness.Lanes.Holding);
+
+        // Attempts that were out when the hold began fail inside it and do not lengthen it.
+        await harness.FinishAsync(harness.Running.Count, succeeded: false);
+
+        var waits = new[] { 1, 2, 4, 5, 5 };
+        Assert.Equal(TimeSpan.FromSeconds(waits[0]), DeliveryLanes.FirstHold);
+        Assert.Equal(TimeSpan.FromSeconds(waits[^1]), DeliveryLanes.LongestHold);
+        foreach (var seconds in waits)
+        {
+            harness.Time.Advance(TimeSpan.FromSeconds(seconds) - TimeSpan.FromMilliseconds(1));
+            await Task.Delay(50);
+            Assert.Empty(harness.Running);
+            harness.Time.Advance(TimeSpan.FromMilliseconds(1));
+            await harness.WaitUntilAsync(() => !harness.Running.IsEmpty);
+            await Task.Delay(20);
+            Assert.Single(harness.Running);
+            await harness.FinishAsync(1, succeeded: false);
+        }
+    }
+
+    [Fact]
+    public async Task A_webhook_that_holds_is_remembered_when_its_lane_empties_and_is_granted_no_depth()
+    {
+        var harness = new Harness();
+        harness.Lanes.Enqueue(harness.Deliveries("wh_down", DeliveryLanes.HoldAfter));
+        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        harness.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await harness.FinishAsync(Cap, succeeded: false);
+        await harness.WaitUntilAsync(() => harness.Running.Count == 1);
+        await harness.FinishAsync(1, succeeded: false);
+
+        // Its lane is gone (nothing waits), its millisecond pace would make it deep; the failures say otherwise.
+        Assert.Equal(0, harness.Lanes.Count);
+        Assert.Equal(1, harness.Lanes.Holding);
+        Assert.Equal(Cap, harness.Lanes.DepthOf("wh_down"));
+        var grant = harness.Lanes.ForIngestion();
+        Assert.True(grant.Deeper is null || !grant.Deeper.ContainsKey("wh_down"));
+
+        // New work for it waits out the hold, then goes one probe at a time.
+        harness.Lanes.Enqueue(harness.Deliveries("wh_down", Cap));
+        await Task.Delay(50);
+        Assert.Empty(harness.Running);
+        harness.Time.Advance(DeliveryLanes.FirstHold);
+        await harness.WaitUntilAsync(() => harness.Running.Count == 1);
+        await Task.Delay(50);
+        Assert.Single(harness.Running);
+    }
+
+    [Fact]
+    public async Task Clearing_a_webhooks_failures_ends_its_hold_at_once_here_and_in_what_its_lane_left_behind()
+    {
+        var harness = new Harness();
+        harness.Lanes.Enqueue(harness.Deliveries("wh_fixed", DeliveryLanes.HoldAfter + (2 * Cap)));
+        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.FinishAsync(DeliveryLanes.HoldAfter, succeeded: false);
+        await harness.FinishAsync(harness.Running.Count, succeeded: false);
+        Assert.Empty(harness.Running);
+        Assert.Equal(1, harness.Lanes.Holding);
+
+        // The merchant fixed the URL: the waiting deliveries go now, at the lane's cap, without the clock moving.
+        harness.Lanes.ClearFailures("wh_fixed");
+        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        Assert.Equal(0, harness.Lanes.Holding);
+
+        // Held again, then gone (nothing waits): clearing reaches what the lane left behind.
+        await harness.FinishAsync(DeliveryLanes.HoldAfter, succeeded: false);
+        await harness.FinishAsync(harness.Running.Count, succeeded: false);
+        harness.Time.Advance(DeliveryLanes.LongestHold);
+        while (harness.Lanes.Count > 0)
+        {
+            await harness.WaitUntilAsync(() => !harness.Running.IsEmpty);
+            await harness.FinishAsync(1, succeeded: false);
+            harness.Time.Advance(DeliveryLanes.LongestHold);
+        }
+
+        Assert.Equal(1, harness.Lanes.Holding);
+        harness.Lanes.ClearFailures("wh_fixed");
+        Assert.Equal(0, harness.Lanes.Holding);
+        harness.Lanes.Enqueue(harness.Deliveries("wh_fixed", Cap));
+        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+    }
+
+    [Fact]
     public async Task After_stop_queued_deliveries_stay_queued_for_their_leases()
     {
         var harness = new Harness();
@@ -171,7 +322,7 @@ public sealed class DeliveryLanesTests
         {
             Lanes = new DeliveryLanes(maxConcurrency: 100, Cap, MaxDepth, Time, delivery =>
             {
-                var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var done = new TaskCompletionSource<bool?>(TaskCreationOptions.RunContinuationsAsynchronously);
                 Running.Enqueue(done);
                 return done.Task;
             });
@@ -179,7 +330,7 @@ public sealed class DeliveryLanesTests
 
         public ManualTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
-        public ConcurrentQueue<TaskCompletionSource> Running { get; } = new();
+        public ConcurrentQueue<TaskCompletionSource<bool?>> Running { get; } = new();
 
         public DeliveryLanes Lanes { get; }
 
@@ -191,14 +342,17 @@ public sealed class DeliveryLanesTests
                 [], now, now.AddDays(1), null, 0, AttemptTrigger.Initial, 1, now.AddMinutes(1)))];
         }
 
-        /// <summary>Completes the <paramref name="count"/> oldest attempts and waits until the lanes have taken note.</summary>
-        public async Task FinishAsync(int count)
+        /// <summary>
+        /// Completes the <paramref name="count"/> oldest attempts (as the endpoint taking them, or failing them) and waits
+        /// until the lanes have taken note.
+        /// </summary>
+        public async Task FinishAsync(int count, bool succeeded = true)
         {
             for (var i = 0; i < count; i++)
             {
                 var held = Lanes.Count;
                 Assert.True(Running.TryDequeue(out var attempt));
-                attempt.SetResult();
+                attempt.SetResult(succeeded);
                 await WaitUntilAsync(() => Lanes.Count < held && Running.Count == Lanes.InFlight);
             }
         }

@@ -65,6 +65,62 @@ public sealed class IsolationTests
         }
     }
 
+    [Fact]
+    public async Task An_endpoint_that_keeps_failing_is_held_to_a_probe_at_a_time_and_gets_everything_once_it_answers()
+    {
+        const int cap = 4;
+        const int events = 40;
+        await using var host = await HooklineHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Delivery:MaxConcurrencyPerWebhook"] = cap.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Delivery:RetryBaseDelay"] = "00:00:01",
+        });
+        var up = false;
+        var delivered = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
+        await using var flaky = await TestReceiver.StartAsync((_, context) =>
+        {
+            if (!Volatile.Read(ref up))
+            {
+                context.Response.StatusCode = 500;
+                return Task.CompletedTask;
+            }
+
+            delivered[context.Request.Headers["X-Razorpay-Event-Id"].ToString()] = true;
+            context.Response.StatusCode = 200;
+            return Task.CompletedTask;
+        });
+        await using var healthy = await TestReceiver.StartAsync();
+        var account = await host.CreateAccountAsync();
+        await account.CreateWebhookAsync(flaky.Url.ToString(), events: new[] { "payment.captured" });
+        await account.CreateWebhookAsync(healthy.Url.ToString(), events: new[] { "refund.processed" });
+
+        for (var i = 0; i < events; i++)
+        {
+            await host.PublishAsync(account.Id, "payment.captured");
+        }
+
+        for (var i = 0; i < 20; i++)
+        {
+            await host.PublishAsync(account.Id, "refund.processed", payload: new { refund = new { entity = new { id = $"rfnd_{i:D14}" } } });
+        }
+
+        // Without the hold, each of the forty deliveries would be tried at once, and again every second or two.
+        await flaky.WaitForAsync(Hookline.Core.Delivery.DeliveryLanes.HoldAfter);
+        await healthy.WaitForAsync(20);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var bound = Hookline.Core.Delivery.DeliveryLanes.HoldAfter + (cap - 1) + 2;
+        Assert.True(flaky.Count <= bound, $"a failing endpoint got {flaky.Count} attempts in its first seconds; at most {bound} expected");
+
+        // It answers again: the next probe succeeds, and every delivery arrives (retries included) without any lost.
+        Volatile.Write(ref up, true);
+        var until = Environment.TickCount64 + 60_000;
+        while (delivered.Count < events)
+        {
+            Assert.True(Environment.TickCount64 < until, $"{delivered.Count} of {events} delivered after the endpoint came back ({flaky.Count} requests in all)");
+            await Task.Delay(50);
+        }
+    }
+
     private sealed class ConcurrencyGauge
     {
         private int _current;
