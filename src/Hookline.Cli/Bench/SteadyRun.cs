@@ -14,9 +14,9 @@ internal sealed record SteadyPlan(IHookline Hookline, Sink Sink, string AccountI
     /// measured the generator rather than Hookline: a one-event request waits for the commit of its hundred deliveries
     /// (about 16 ms), so two in flight fed some 11,000 deliveries a second, and the sink had next to nothing
     /// outstanding (0–118) all along: Hookline delivered as fast as it was fed. Four fed 16,000–17,100/s, S1's level,
-    /// at the cost of longer acks (each waits behind more work); the window still bounds what is outstanding. S4 has
-    /// the same shape (five events to twenty webhooks per request) and showed the same signature. S1 keeps two: there
-    /// four only added contention (12,032 and 12,724/s against 13,123 and 15,295/s, A/B).
+    /// at the cost of longer acks (each waits behind more work); the window still bounds what is outstanding. S1 keeps two:
+    /// there four only added contention (12,032 and 12,724/s against 13,123 and 15,295/s, A/B). So does S4, whose p99 is
+    /// compared with S1's (<see cref="IsolationScenario"/>).
     /// </summary>
     public const int FanOutLoops = 4;
 
