@@ -247,13 +247,12 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         {
             if (_paces.TryGetValue(webhookId, out var remembered) && remembered.Failures > 0)
             {
-                _paces[webhookId] = remembered with { Failures = 0, Hold = TimeSpan.Zero };
+                _paces[webhookId] = remembered with { Failures = 0, Hold = TimeSpan.Zero, HeldUntil = default };
             }
 
             if (_lanes.TryGetValue(webhookId, out var lane) && lane.Failures > 0)
             {
-                lane.Failures = 0;
-                lane.Hold = TimeSpan.Zero;
+                lane.Count(succeeded: true, time.GetUtcNow());
                 MarkReady(lane);
                 toStart = Pump();
             }
@@ -357,7 +356,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
                     return;
                 }
 
-                wait = lane.HeldUntil - time.GetUtcNow();
+                wait = lane.Holding ? lane.HeldUntil - time.GetUtcNow() : TimeSpan.Zero;
                 if (wait > TimeSpan.Zero)
                 {
                     continue;
@@ -481,7 +480,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         /// <summary>
         /// Counts an attempt's outcome (null: nothing was sent). Returns the hold to wait out when this failure starts
         /// one: the failure that reaches <see cref="HoldAfter"/>, or a failure after the hold ended (a failed probe,
-        /// which doubles it). Failures of attempts already in flight when the hold began do not lengthen it.
+        /// which doubles it). Failures that come back within a hold (attempts already out when it began) do not lengthen it.
         /// </summary>
         public TimeSpan? Count(bool? succeeded, DateTimeOffset now)
         {
@@ -490,6 +489,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
                 case true:
                     Failures = 0;
                     Hold = TimeSpan.Zero;
+                    HeldUntil = default;
                     return null;
                 case false:
                     Failures = Math.Min(Failures + 1, HoldAfter);
