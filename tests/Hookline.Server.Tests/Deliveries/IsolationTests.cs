@@ -106,10 +106,12 @@ public sealed class IsolationTests
 
         // Without the hold, each of the forty deliveries would be tried at once, and again every second or two.
         await flaky.WaitForAsync(Hookline.Core.Delivery.DeliveryLanes.HoldAfter);
+        var held = System.Diagnostics.Stopwatch.StartNew();
         await healthy.WaitForAsync(20);
         await Task.Delay(TimeSpan.FromSeconds(2));
-        var bound = Hookline.Core.Delivery.DeliveryLanes.HoldAfter + (cap - 1) + 2;
+        var bound = Hookline.Core.Delivery.DeliveryLanes.HoldAfter + (cap - 1) + ProbesWithin(held.Elapsed) + 1;
         Assert.True(flaky.Count <= bound, $"a failing endpoint got {flaky.Count} attempts in its first seconds; at most {bound} expected");
+        Assert.Equal(1, await HoldingAsync(host));
 
         // It answers again: the next probe succeeds, and every delivery arrives (retries included) without any lost.
         Volatile.Write(ref up, true);
@@ -119,6 +121,28 @@ public sealed class IsolationTests
             Assert.True(Environment.TickCount64 < until, $"{delivered.Count} of {events} delivered after the endpoint came back ({flaky.Count} requests in all)");
             await Task.Delay(50);
         }
+
+        Assert.Equal(0, await HoldingAsync(host));
+    }
+
+    /// <summary>How many probes the holds (1 s, doubling to 5 s) allow in <paramref name="elapsed"/>.</summary>
+    private static int ProbesWithin(TimeSpan elapsed)
+    {
+        var (probes, hold, at) = (0, Hookline.Core.Delivery.DeliveryLanes.FirstHold, TimeSpan.Zero);
+        while ((at += hold) <= elapsed)
+        {
+            probes++;
+            hold = hold * 2 < Hookline.Core.Delivery.DeliveryLanes.LongestHold ? hold * 2 : Hookline.Core.Delivery.DeliveryLanes.LongestHold;
+        }
+
+        return probes;
+    }
+
+    private static async Task<int> HoldingAsync(HooklineHost host)
+    {
+        var metrics = await host.Platform.GetStringAsync("/metrics");
+        var line = metrics.Split('\n').Single(l => l.StartsWith("hookline_dispatcher_webhooks_holding ", StringComparison.Ordinal));
+        return int.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private sealed class ConcurrencyGauge
