@@ -238,13 +238,22 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
 
     /// <summary>
     /// Forgets the webhook's failures, here and in what its lane left behind: its merchant changed its URL, enabled it
-    /// again, replayed to it or sent it a test, and expects an attempt now, not after a hold.
+    /// again, replayed to it or sent it a test, and expects an attempt now, not after a hold. With <paramref name="url"/>
+    /// (a new URL), what waits in the lane goes there: it was leased with the old one, which its merchant just replaced.
     /// </summary>
-    public void ClearFailures(string webhookId)
+    public void ClearFailures(string webhookId, string? url = null)
     {
         List<LeasedDelivery> toStart = [];
         lock (_gate)
         {
+            if (url is not null && _lanes.TryGetValue(webhookId, out var moved))
+            {
+                for (var i = moved.Waiting.Count; i > 0; i--)
+                {
+                    moved.Waiting.Enqueue(moved.Waiting.Dequeue() with { Url = url });
+                }
+            }
+
             if (_paces.TryGetValue(webhookId, out var remembered) && remembered.Failures > 0)
             {
                 _paces[webhookId] = remembered with { Failures = 0, Hold = TimeSpan.Zero, HeldUntil = default };

@@ -124,8 +124,11 @@ internal sealed partial class Dispatcher : BackgroundService
         }
     }
 
-    /// <summary>The merchant acted on the webhook (see <see cref="DeliveryLanes.ClearFailures"/>): no hold for its next attempt here.</summary>
-    public void ClearFailures(string webhookId) => _lanes.ClearFailures(webhookId);
+    /// <summary>
+    /// The merchant acted on the webhook (see <see cref="DeliveryLanes.ClearFailures"/>): no hold for its next attempt here,
+    /// and with a new <paramref name="url"/>, what waits here goes there.
+    /// </summary>
+    public void ClearFailures(string webhookId, string? url = null) => _lanes.ClearFailures(webhookId, url);
 
     public void Accept(IReadOnlyList<LeasedDelivery> deliveries)
     {

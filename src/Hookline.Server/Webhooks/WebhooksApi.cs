@@ -111,8 +111,9 @@ internal static class WebhooksApi
 
         if (url is not null || (updated.Active && !current.Active))
         {
-            // A new endpoint, or one its merchant says is back: what this worker learned of its failures no longer holds.
-            dispatcher.ClearFailures(id);
+            // A new endpoint, or one its merchant says is back: what this worker learned of its failures no longer holds,
+            // and what it holds for the webhook goes to the new URL (leased deliveries carry the URL of their lease).
+            dispatcher.ClearFailures(id, url);
         }
 
         var view = WebhookView.From(updated);

@@ -298,6 +298,26 @@ public sealed class DeliveryLanesTests
     }
 
     [Fact]
+    public async Task A_new_url_sends_what_waits_in_the_lane_there_in_the_same_order()
+    {
+        var harness = new Harness();
+        var deliveries = harness.Deliveries("wh_moved", DeliveryLanes.HoldAfter + Cap).ToList();
+        harness.Lanes.Enqueue(deliveries);
+        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.FinishAsync(DeliveryLanes.HoldAfter, succeeded: false);
+        await harness.FinishAsync(harness.Running.Count, succeeded: false);
+
+        harness.Lanes.ClearFailures("wh_moved", "https://fixed.example.com/hooks");
+        await harness.WaitUntilAsync(() => harness.Started.Count == deliveries.Count);
+
+        var started = harness.Started.ToList();
+        Assert.Equal(deliveries.Select(d => d.Id), started.Select(d => d.Id));
+        var untilHold = DeliveryLanes.HoldAfter + Cap - 1;
+        Assert.All(started.Take(untilHold), d => Assert.Equal("https://example.com/", d.Url));
+        Assert.All(started.Skip(untilHold), d => Assert.Equal("https://fixed.example.com/hooks", d.Url));
+    }
+
+    [Fact]
     public async Task After_stop_queued_deliveries_stay_queued_for_their_leases()
     {
         var harness = new Harness();
@@ -323,6 +343,7 @@ public sealed class DeliveryLanesTests
             Lanes = new DeliveryLanes(maxConcurrency: 100, Cap, MaxDepth, Time, delivery =>
             {
                 var done = new TaskCompletionSource<bool?>(TaskCreationOptions.RunContinuationsAsynchronously);
+                Started.Enqueue(delivery);
                 Running.Enqueue(done);
                 return done.Task;
             });
@@ -331,6 +352,9 @@ public sealed class DeliveryLanesTests
         public ManualTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
         public ConcurrentQueue<TaskCompletionSource<bool?>> Running { get; } = new();
+
+        /// <summary>Every delivery the lanes started, in order.</summary>
+        public ConcurrentQueue<LeasedDelivery> Started { get; } = new();
 
         public DeliveryLanes Lanes { get; }
 
