@@ -37,10 +37,10 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
     public static readonly TimeSpan QueueBudget = TimeSpan.FromSeconds(1);
 
     /// <summary>Lanes emptied recently remember their pace (bounded: forgotten all at once past this many).</summary>
-    private const int RememberedPaces = 4096;
+    private const int RememberedLanes = 4096;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Remembered> _paces = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Remembered> _remembered = new(StringComparer.Ordinal);
     private readonly Queue<Lane> _ready = new();
     private readonly int _maxDepth = Math.Max(maxDepth, maxPerWebhook);
     private int _inFlight;
@@ -77,7 +77,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         {
             lock (_gate)
             {
-                return _inFlight + _lanes.Values.Where(l => l.InFlight < maxPerWebhook && !l.Holding).Sum(l => l.Waiting.Count);
+                return _inFlight + _lanes.Values.Where(l => l.InFlight < maxPerWebhook && !l.Streak.Holding).Sum(l => l.Waiting.Count);
             }
         }
     }
@@ -89,7 +89,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         {
             lock (_gate)
             {
-                return _lanes.Values.Count(l => l.Holding) + _paces.Values.Count(p => p.Failures >= HoldAfter);
+                return _lanes.Values.Count(l => l.Streak.Holding) + _remembered.Values.Count(r => r.Streak.Holding);
             }
         }
     }
@@ -199,9 +199,9 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
                 }
             }
 
-            foreach (var (webhookId, remembered) in _paces)
+            foreach (var (webhookId, remembered) in _remembered)
             {
-                if (remembered.Failures < HoldAfter && DepthAt(remembered.Pace) is var depth && depth > maxPerWebhook)
+                if (DepthAt(remembered) is var depth && depth > maxPerWebhook)
                 {
                     (deeper ??= new(StringComparer.Ordinal))[webhookId] = depth;
                 }
@@ -254,14 +254,14 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
                 }
             }
 
-            if (_paces.TryGetValue(webhookId, out var remembered) && remembered.Failures > 0)
+            if (_remembered.TryGetValue(webhookId, out var remembered) && remembered.Streak.Failures > 0)
             {
-                _paces[webhookId] = remembered with { Failures = 0, Hold = TimeSpan.Zero, HeldUntil = default };
+                _remembered[webhookId] = remembered with { Streak = default };
             }
 
-            if (_lanes.TryGetValue(webhookId, out var lane) && lane.Failures > 0)
+            if (_lanes.TryGetValue(webhookId, out var lane) && lane.Streak.Failures > 0)
             {
-                lane.Count(succeeded: true, time.GetUtcNow());
+                lane.Streak = default;
                 MarkReady(lane);
                 toStart = Pump();
             }
@@ -276,7 +276,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         lock (_gate)
         {
             return _lanes.TryGetValue(webhookId, out var lane) ? Depth(lane)
-                : _paces.TryGetValue(webhookId, out var remembered) && remembered.Failures < HoldAfter ? DepthAt(remembered.Pace) : maxPerWebhook;
+                : DepthAt(_remembered.GetValueOrDefault(webhookId));
         }
     }
 
@@ -289,9 +289,9 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
             {
                 if (!_lanes.TryGetValue(delivery.WebhookId, out var lane))
                 {
-                    // The pace and the failures go with the lane while it exists (so _paces holds only webhooks without one).
-                    _paces.Remove(delivery.WebhookId, out var remembered);
-                    lane = new Lane(delivery.WebhookId) { Pace = remembered.Pace, Failures = remembered.Failures, Hold = remembered.Hold, HeldUntil = remembered.HeldUntil };
+                    // The pace and the failures go with the lane while it exists (so _remembered holds only webhooks without one).
+                    _remembered.Remove(delivery.WebhookId, out var remembered);
+                    lane = new Lane(delivery.WebhookId) { Pace = remembered.Pace, Streak = remembered.Streak };
                     _lanes.Add(delivery.WebhookId, lane);
                 }
 
@@ -318,7 +318,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
             var wasAboveHalf = lane.Waiting.Count > Depth(lane) / 2;
             lane.InFlight--;
             lane.Record(elapsed);
-            hold = lane.Count(succeeded, time.GetUtcNow());
+            hold = lane.Count(succeeded, time);
             if (lane.InFlight == 0 && lane.Waiting.Count == 0)
             {
                 _lanes.Remove(webhookId);
@@ -365,7 +365,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
                     return;
                 }
 
-                wait = lane.Holding ? lane.HeldUntil - time.GetUtcNow() : TimeSpan.Zero;
+                wait = lane.Streak.Holding ? lane.Streak.HeldUntil - time.GetUtcNow() : TimeSpan.Zero;
                 if (wait > TimeSpan.Zero)
                 {
                     continue;
@@ -383,29 +383,32 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
     /// Cap × budget ÷ the lane's average attempt time, within [cap, maxDepth]: the cap until a pace is measured
     /// (a frozen test clock measures none).
     /// </summary>
-    private int Depth(Lane lane) => lane.Holding ? maxPerWebhook : DepthAt(lane.Pace);
+    private int Depth(Lane lane) => DepthAt(new Remembered(lane.Pace, lane.Streak));
+
+    /// <summary>A lane that holds is as shallow as a hanging endpoint's, whatever the pace of its failures.</summary>
+    private int DepthAt(Remembered lane) => lane.Streak.Holding ? maxPerWebhook : DepthAt(lane.Pace);
 
     private int DepthAt(double pace)
         => pace <= 0 ? maxPerWebhook : (int)Math.Clamp(maxPerWebhook * QueueBudget.TotalSeconds / pace, maxPerWebhook, _maxDepth);
 
     private void Remember(Lane lane)
     {
-        if (lane.Pace <= 0 && lane.Failures == 0)
+        if (lane.Pace <= 0 && lane.Streak.Failures == 0)
         {
             return;
         }
 
-        if (_paces.Count >= RememberedPaces)
+        if (_remembered.Count >= RememberedLanes)
         {
-            _paces.Clear();
+            _remembered.Clear();
         }
 
-        _paces[lane.WebhookId] = new Remembered(lane.Pace, lane.Failures, lane.Hold, lane.HeldUntil);
+        _remembered[lane.WebhookId] = new Remembered(lane.Pace, lane.Streak);
     }
 
     private void MarkReady(Lane lane)
     {
-        if (!lane.IsReady && lane.Waiting.Count > 0 && lane.InFlight < maxPerWebhook && !lane.Blocked(time.GetUtcNow()))
+        if (!lane.IsReady && lane.Waiting.Count > 0 && lane.InFlight < maxPerWebhook && !lane.Blocked(time))
         {
             lane.IsReady = true;
             _ready.Enqueue(lane);
@@ -418,7 +421,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         while (!_stopped && _inFlight < maxConcurrency && _ready.TryDequeue(out var lane))
         {
             lane.IsReady = false;
-            if (lane.Waiting.Count == 0 || lane.InFlight >= maxPerWebhook || lane.Blocked(time.GetUtcNow()))
+            if (lane.Waiting.Count == 0 || lane.InFlight >= maxPerWebhook || lane.Blocked(time))
             {
                 continue;
             }
@@ -472,47 +475,18 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         /// <summary>Average seconds per attempt (moving, a fifth per sample); 0 until one is measured.</summary>
         public double Pace { get; set; }
 
-        /// <summary>Attempts failed in a row (any failure: refused, timed out, a non-2xx answer, ...).</summary>
-        public int Failures { get; set; }
+        /// <summary>Its endpoint's failures in a row, and the hold they put it in.</summary>
+        public FailureStreak Streak { get; set; }
 
-        /// <summary>The current hold's length; zero while the lane does not hold.</summary>
-        public TimeSpan Hold { get; set; }
+        /// <summary>Holding, and either within the hold or with its probe in flight (the clock read only for a lane that holds).</summary>
+        public bool Blocked(TimeProvider time) => Streak.Holding && (InFlight > 0 || time.GetUtcNow() < Streak.HeldUntil);
 
-        public DateTimeOffset HeldUntil { get; set; }
-
-        /// <summary>The last <see cref="HoldAfter"/> attempts failed: a probe at a time, after each hold.</summary>
-        public bool Holding => Failures >= HoldAfter;
-
-        /// <summary>Holding, and either within the hold or with its probe in flight.</summary>
-        public bool Blocked(DateTimeOffset now) => Holding && (InFlight > 0 || now < HeldUntil);
-
-        /// <summary>
-        /// Counts an attempt's outcome (null: nothing was sent). Returns the hold to wait out when this failure starts
-        /// one: the failure that reaches <see cref="HoldAfter"/>, or a failure after the hold ended (a failed probe,
-        /// which doubles it). Failures that come back within a hold (attempts already out when it began) do not lengthen it.
-        /// </summary>
-        public TimeSpan? Count(bool? succeeded, DateTimeOffset now)
+        /// <summary>Counts an attempt's outcome (null: nothing was sent); the hold to wait out when this failure starts one.</summary>
+        public TimeSpan? Count(bool? succeeded, TimeProvider time)
         {
-            switch (succeeded)
-            {
-                case true:
-                    Failures = 0;
-                    Hold = TimeSpan.Zero;
-                    HeldUntil = default;
-                    return null;
-                case false:
-                    Failures = Math.Min(Failures + 1, HoldAfter);
-                    if (!Holding || now < HeldUntil)
-                    {
-                        return null;
-                    }
-
-                    Hold = Hold == TimeSpan.Zero ? FirstHold : TimeSpan.FromTicks(Math.Min(Hold.Ticks * 2, LongestHold.Ticks));
-                    HeldUntil = now + Hold;
-                    return Hold;
-                default:
-                    return null;
-            }
+            var (next, hold) = Streak.After(succeeded, time);
+            Streak = next;
+            return hold;
         }
 
         public void Record(TimeSpan elapsed)
@@ -527,7 +501,44 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
 }
 
 /// <summary>What a lane that went away leaves behind: its pace and its failures, for when its webhook has work again.</summary>
-internal readonly record struct Remembered(double Pace, int Failures, TimeSpan Hold, DateTimeOffset HeldUntil);
+internal readonly record struct Remembered(double Pace, FailureStreak Streak);
+
+/// <summary>
+/// An endpoint's attempts failed in a row (any failure: refused, timed out, a non-2xx answer, ...), and the hold they
+/// put its lane in: none until <see cref="DeliveryLanes.HoldAfter"/>; the default is a healthy endpoint.
+/// </summary>
+internal readonly record struct FailureStreak(int Failures, TimeSpan Hold, DateTimeOffset HeldUntil)
+{
+    /// <summary>The last <see cref="DeliveryLanes.HoldAfter"/> attempts failed: a probe at a time, after each hold.</summary>
+    public bool Holding => Failures >= DeliveryLanes.HoldAfter;
+
+    /// <summary>
+    /// The streak after an attempt's outcome (null: nothing was sent), and the hold to wait out when this failure starts
+    /// one: the failure that reaches <see cref="DeliveryLanes.HoldAfter"/>, or a failure after the hold ended (a failed
+    /// probe, which doubles it). Failures that come back within a hold (attempts already out when it began) do not
+    /// lengthen it. The clock is read for failures only.
+    /// </summary>
+    public (FailureStreak Next, TimeSpan? Hold) After(bool? succeeded, TimeProvider time)
+    {
+        switch (succeeded)
+        {
+            case true:
+                return (default, null);
+            case false:
+                var now = time.GetUtcNow();
+                var failed = this with { Failures = Math.Min(Failures + 1, DeliveryLanes.HoldAfter) };
+                if (!failed.Holding || now < HeldUntil)
+                {
+                    return (failed, null);
+                }
+
+                var hold = Hold == TimeSpan.Zero ? DeliveryLanes.FirstHold : TimeSpan.FromTicks(Math.Min(Hold.Ticks * 2, DeliveryLanes.LongestHold.Ticks));
+                return (failed with { Hold = hold, HeldUntil = now + hold }, hold);
+            default:
+                return (this, null);
+        }
+    }
+}
 
 /// <summary>What one lease round or ingestion grant may take: per webhook, and which webhooks not at all.</summary>
 internal sealed record LaneShare(int PerWebhook, IReadOnlyCollection<string> Excluded, IReadOnlyDictionary<string, int>? Deeper = null);
