@@ -48,7 +48,7 @@ internal sealed partial class PostgresStore
     /// <see cref="CompleteSql"/> applies the result to it, fenced as any other). A row written here is not leased, so
     /// the same batch written twice finds it and applies nothing. Token 1 is the token the deferred entry stood for.
     /// The attempt itself goes into the row's first_attempt_* columns (migration 0006) instead of a row of attempts;
-    /// the third column returned says so, and <see cref="CompleteSql"/>'s is always false.
+    /// the third column returned says so (as <see cref="CompleteSql"/>'s does for the rows it updates).
     /// </summary>
     internal const string InsertDeferredSql = $"""
         INSERT INTO deliveries ({DeliveryRowColumns}, {FirstAttemptColumns})
@@ -113,14 +113,20 @@ internal sealed partial class PostgresStore
         P("ddeadline", deferred.Select(c => Ms(c.Deferred!.Deadline)).ToArray()),
         P("dcode", deferred.Select(c => c.Outcome?.StatusCode).ToArray()),
         P("derror", deferred.Select(ErrorAfter).ToArray()),
-        P("dstarted", deferred.Select(c => FoldsAttempt(c) ? Ms(c.StartedAt) : (long?)null).ToArray()),
-        P("dms", deferred.Select(c => FoldsAttempt(c) ? (int)c.Outcome!.Duration.TotalMilliseconds : (int?)null).ToArray()),
-        P("dacode", deferred.Select(c => FoldsAttempt(c) ? c.Outcome!.StatusCode : null).ToArray()),
-        P("daerror", deferred.Select(c => FoldsAttempt(c) ? c.Outcome!.Error.ToWire() : null).ToArray()),
-        P("dexcerpt", deferred.Select(c => FoldsAttempt(c) ? c.Outcome!.ResponseExcerpt : null).ToArray()),
+        .. FirstAttemptParameters(deferred, "d"),
     ];
 
-    /// <summary>A deferred delivery's row is written by its first attempt's result, which it then holds (migration 0006).</summary>
+    /// <summary>The first attempts the results hold (NULL where a result's is not one): @{prefix}started, ms, acode, aerror, excerpt.</summary>
+    private static NpgsqlParameter[] FirstAttemptParameters(IReadOnlyList<Completion> completions, string prefix) =>
+    [
+        P($"{prefix}started", completions.Select(c => FoldsAttempt(c) ? Ms(c.StartedAt) : (long?)null).ToArray()),
+        P($"{prefix}ms", completions.Select(c => FoldsAttempt(c) ? (int)c.Outcome!.Duration.TotalMilliseconds : (int?)null).ToArray()),
+        P($"{prefix}acode", completions.Select(c => FoldsAttempt(c) ? c.Outcome!.StatusCode : null).ToArray()),
+        P($"{prefix}aerror", completions.Select(c => FoldsAttempt(c) ? c.Outcome!.Error.ToWire() : null).ToArray()),
+        P($"{prefix}excerpt", completions.Select(c => FoldsAttempt(c) ? c.Outcome!.ResponseExcerpt : null).ToArray()),
+    ];
+
+    /// <summary>A delivery's first attempt is held in its row (migration 0006), whichever statement writes the result.</summary>
     private static bool FoldsAttempt(Completion c) => c.Outcome is not null && c.AttemptNumber == 1;
 
     private static int AttemptsAfter(Completion c) => c.Outcome is null ? c.AttemptNumber - 1 : c.AttemptNumber;

@@ -44,7 +44,7 @@ public sealed partial class PostgresStoreContractTests
     }
 
     [Fact]
-    public async Task The_first_attempt_of_a_deferred_delivery_is_kept_in_its_row_and_later_attempts_as_rows_of_attempts()
+    public async Task The_first_attempt_of_a_delivery_is_kept_in_its_row_and_later_attempts_as_rows_of_attempts()
     {
         var account = await AccountAsync();
         await WebhookAsync(account);
@@ -54,17 +54,43 @@ public sealed partial class PostgresStoreContractTests
         var retryAt = T0 + TimeSpan.FromMinutes(1);
 
         // The third's row is written before its result (a replay of its event does that), so its result is applied by
-        // the update and its attempt is a row of attempts.
+        // the update, which keeps the first attempt in the row as the deferred rows' insert does.
         await Store.ReplayEventAsync(account, Modes.Test, events[2].Id, null, T0 + TimeSpan.FromMilliseconds(100), T0 + TimeSpan.FromDays(1), Ct);
         await CompleteAsync(T0 + TimeSpan.FromSeconds(1), Success(leased[0], T0), Failure(leased[1], T0, retryAt), Success(leased[2], T0));
-        Assert.Equal(2L, await ScalarAsync<long>(connection, "SELECT count(*) FROM deliveries WHERE first_attempt_started_at IS NOT NULL"));
-        Assert.Equal(leased[2].Id, await ScalarAsync<string>(connection, "SELECT string_agg(delivery_id, ',') FROM attempts"));
+        Assert.Equal(3L, await ScalarAsync<long>(connection, "SELECT count(*) FROM deliveries WHERE first_attempt_started_at IS NOT NULL"));
+        Assert.Equal(0L, await ScalarAsync<long>(connection, "SELECT count(*) FROM attempts"));
+        Assert.Equal(1L, await ScalarAsync<long>(connection, $"SELECT count(*) FROM all_attempts WHERE delivery_id = '{leased[2].Id}' AND status_code = 200 AND number = 1"));
 
+        // The second attempt is a row of attempts; the row's first is left as it was.
         var retry = Assert.Single(await LeaseAsync(retryAt));
         await CompleteAsync(retryAt + TimeSpan.FromSeconds(1), Success(retry, retryAt));
-        Assert.Equal(2L, await ScalarAsync<long>(connection, $"SELECT count(*) FROM attempts WHERE delivery_id IN ('{leased[1].Id}', '{leased[2].Id}')"));
+        Assert.Equal(leased[1].Id, await ScalarAsync<string>(connection, "SELECT string_agg(delivery_id, ',') FROM attempts WHERE number = 2"));
+        Assert.Equal(1L, await ScalarAsync<long>(connection, "SELECT count(*) FROM attempts"));
         Assert.Equal(4L, await ScalarAsync<long>(connection, "SELECT count(*) FROM all_attempts"));
-        Assert.Equal([1, 2], (await DeliveryAsync(account, leased[1].Id)).Attempts.Select(a => a.Number));
+        var attempts = (await DeliveryAsync(account, leased[1].Id)).Attempts;
+        Assert.Equal([1, 2], attempts.Select(a => a.Number));
+        Assert.Equal([500, 200], attempts.Select(a => a.StatusCode ?? 0));
+    }
+
+    [Fact]
+    public async Task A_delivery_leased_from_its_row_keeps_its_first_attempt_in_the_row_once_whatever_leases_raced()
+    {
+        // A row written at ingestion (no grant) is leased by a lease round. Its lease runs out while the first worker is
+        // still trying, a second worker leases and tries it too: both results are attempt 1, and only the one whose
+        // lease is current applies, so the row holds exactly one first attempt and attempts holds none.
+        var account = await AccountAsync();
+        await WebhookAsync(account);
+        await IngestAsync(Event(account));
+        await using var connection = await OpenDirectAsync();
+        var first = Assert.Single(await LeaseAsync(T0));
+        var second = Assert.Single(await LeaseAsync(T0 + LeaseFor, owner: "worker-b"));
+
+        var report = await CompleteAsync(T0 + LeaseFor + TimeSpan.FromSeconds(1), Success(first, T0), Success(second, T0 + LeaseFor));
+
+        Assert.Equal(1, report.Applied);
+        Assert.Equal(0L, await ScalarAsync<long>(connection, "SELECT count(*) FROM attempts"));
+        Assert.Equal((T0 + LeaseFor).ToUnixTimeMilliseconds(), await ScalarAsync<long>(connection, "SELECT first_attempt_started_at FROM deliveries"));
+        Assert.Equal(1, Assert.Single((await DeliveryAsync(account, first.Id)).Attempts).Number);
     }
 
     [Fact]

@@ -240,7 +240,11 @@ public sealed partial class PostgresStoreContractTests : StoreContractTests
     private protected override async Task RefuseAttemptsOfAsync(string deliveryId)
     {
         await using var connection = await OpenDirectAsync();
-        await ExecuteAsync(connection, $"ALTER TABLE attempts ADD CONSTRAINT refuse_attempts CHECK (delivery_id <> '{deliveryId}') NOT VALID");
+        // A first attempt is kept in its delivery's row, later ones in attempts: both are refused.
+        await ExecuteAsync(connection, $"""
+            ALTER TABLE attempts ADD CONSTRAINT refuse_attempts CHECK (delivery_id <> '{deliveryId}') NOT VALID;
+            ALTER TABLE deliveries ADD CONSTRAINT refuse_first_attempt CHECK (id <> '{deliveryId}' OR first_attempt_started_at IS NULL) NOT VALID;
+            """);
     }
 
     [Theory]
@@ -296,6 +300,11 @@ public sealed partial class PostgresStoreContractTests : StoreContractTests
         explain.Parameters.AddWithValue("code", ids.Select(_ => (int?)200).ToArray());
         explain.Parameters.AddWithValue("attempted", ids.Select(_ => true).ToArray());
         explain.Parameters.AddWithValue("error", ids.Select(_ => (string?)null).ToArray());
+        explain.Parameters.AddWithValue("fstarted", ids.Select(_ => (long?)1).ToArray());
+        explain.Parameters.AddWithValue("fms", ids.Select(_ => (int?)1).ToArray());
+        explain.Parameters.AddWithValue("facode", ids.Select(_ => (int?)200).ToArray());
+        explain.Parameters.AddWithValue("faerror", ids.Select(_ => (string?)null).ToArray());
+        explain.Parameters.AddWithValue("fexcerpt", ids.Select(_ => (string?)null).ToArray());
         var plan = (string)(await explain.ExecuteScalarAsync(Ct))!;
 
         var scans = new List<(string Node, string? Index, string? Condition)>();
@@ -372,6 +381,35 @@ public sealed partial class PostgresStoreContractTests : StoreContractTests
     }
 
     [Fact]
+    public async Task A_lease_round_reaches_past_the_rows_another_worker_is_leasing_right_now()
+    {
+        // Another worker's lease transaction, still open, holds the two oldest rows: the round must skip them (SKIP
+        // LOCKED) and take the next two, neither waiting for that worker nor coming back empty.
+        var account = await AccountAsync();
+        await WebhookAsync(account);
+        var events = Enumerable.Range(0, 4).Select(i => Event(account, at: T0 + TimeSpan.FromSeconds(i))).ToArray();
+        foreach (var evt in events)
+        {
+            await IngestAsync(evt);
+        }
+
+        await using var other = await OpenDirectAsync();
+        await using var holding = await other.BeginTransactionAsync(Ct);
+        await using (var lockOldest = new NpgsqlCommand(
+            "SELECT id FROM deliveries WHERE event_id = ANY(@e) FOR UPDATE", other, holding))
+        {
+            lockOldest.Parameters.AddWithValue("e", events.Take(2).Select(e => e.Id).ToArray());
+            await lockOldest.ExecuteNonQueryAsync(Ct);
+        }
+
+        var leased = await LeaseAsync(T0 + TimeSpan.FromMinutes(1), max: 2);
+
+        Assert.Equal(events.Skip(2).Select(e => e.Id), leased.Select(d => d.EventId));
+        await holding.RollbackAsync(Ct);
+        Assert.Equal(events.Take(2).Select(e => e.Id), (await LeaseAsync(T0 + TimeSpan.FromMinutes(1), max: 4, owner: "worker-b")).Select(d => d.EventId));
+    }
+
+    [Fact]
     public async Task Attempts_are_inserted_under_the_servers_planner_settings_not_the_results_updates()
     {
         // The results UPDATE runs with custom plans forced and most scans off (CompletePlanningSql). Left in force for
@@ -392,11 +430,13 @@ public sealed partial class PostgresStoreContractTests : StoreContractTests
                 """);
         }
 
+        // A first attempt is kept in its delivery's row: the second is the one inserted as a row of attempts.
         var account = await AccountAsync();
         await WebhookAsync(account);
         await IngestAsync(Event(account));
-        var leased = Assert.Single(await LeaseAsync(T0));
-        var report = await CompleteAsync(T0.AddSeconds(1), Success(leased, T0));
+        var retryAt = T0.AddMinutes(1);
+        await CompleteAsync(T0.AddSeconds(1), Failure(Assert.Single(await LeaseAsync(T0)), T0, retryAt));
+        var report = await CompleteAsync(retryAt.AddSeconds(1), Success(Assert.Single(await LeaseAsync(retryAt)), retryAt));
 
         Assert.Equal(1, report.Applied);
         await using var check = await OpenDirectAsync();
