@@ -16,12 +16,16 @@ internal sealed class HooklineChild : IHookline
     private readonly StringBuilder _output = new();
     private long _peakSampledRss;
     private int _disposed;
+    private volatile bool _listening;
 
     private HooklineChild(Process process, Uri baseAddress)
     {
         _process = process;
         BaseAddress = baseAddress;
     }
+
+    /// <summary>The logger whose "Hookline listening on" line the child must print before it counts as started.</summary>
+    private const string ListeningCategory = "Hookline.Server.Hosting.StartupTasks";
 
     public Uri BaseAddress { get; }
 
@@ -57,7 +61,10 @@ internal sealed class HooklineChild : IHookline
             start.ArgumentList.Add(arg);
         }
 
-        foreach (var (key, value) in HooklineSettings.For(store, options, extra))
+        var settings = HooklineSettings.For(store, options, extra);
+        // The one line that proves this child holds the port (WaitUntilReadyAsync).
+        settings[$"Logging:LogLevel:{ListeningCategory}"] = "Information";
+        foreach (var (key, value) in settings)
         {
             start.Environment["HOOKLINE_" + key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
@@ -157,12 +164,23 @@ internal sealed class HooklineChild : IHookline
             return;
         }
 
+        if (line.Contains($"Hookline listening on {BaseAddress.GetLeftPart(UriPartial.Authority)}", StringComparison.Ordinal))
+        {
+            _listening = true;
+        }
+
         lock (_output)
         {
             _output.AppendLine(line);
         }
     }
 
+    /// <summary>
+    /// Waits until this child says it listens on its port, then until it answers <c>/readyz</c>. The port was free when
+    /// <see cref="FreePort"/> looked, but another process may bind it before the child does (the test suite runs Hookline
+    /// servers on ports the kernel picks): its <c>/readyz</c> alone would then pass for this child's, and the bench's
+    /// requests would go to that server (a 401 for the bench's platform token). The child that lost the port exits.
+    /// </summary>
     private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
     {
         using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
@@ -172,6 +190,12 @@ internal sealed class HooklineChild : IHookline
             if (_process.HasExited)
             {
                 throw new InvalidOperationException($"hookline serve exited with {_process.ExitCode}:\n{OutputTail()}");
+            }
+
+            if (!_listening)
+            {
+                await Task.Delay(20, cancellationToken);
+                continue;
             }
 
             try
