@@ -15,6 +15,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     public const string PlatformToken = "hlp_process_test_token_0123456789";
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private volatile bool _listening;
 
     private ServerProcess(Process process, Uri baseAddress)
     {
@@ -140,6 +141,11 @@ internal sealed class ServerProcess : IAsyncDisposable
             return;
         }
 
+        if (line.Contains($"Hookline listening on {BaseAddress.GetLeftPart(UriPartial.Authority)}", StringComparison.Ordinal))
+        {
+            _listening = true;
+        }
+
         lock (_output)
         {
             _output.AppendLine(line);
@@ -155,6 +161,14 @@ internal sealed class ServerProcess : IAsyncDisposable
             if (_process.HasExited)
             {
                 throw new InvalidOperationException($"hookline serve exited with {_process.ExitCode}:\n{Output}");
+            }
+
+            // Only this process's own word that it holds the port: another server may have taken the port since
+            // FreePort looked (the server tests run Hookline on ports the kernel picks), and its /readyz would pass.
+            if (!_listening)
+            {
+                await Task.Delay(50);
+                continue;
             }
 
             try
