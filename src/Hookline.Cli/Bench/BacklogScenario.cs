@@ -68,7 +68,7 @@ internal static class BacklogScenario
         var s1 = context.Report.S1?.DeliveriesPerSecond;
         context.Report.S5 = new BacklogResult(
             expected, Math.Round(ingestSeconds, 2), Math.Round(ledger.Events / ingestSeconds, 1), Math.Round(drainSeconds, 2), drainRate,
-            s1 > 0 ? Math.Round(drainRate / s1.Value, 3) : null,
+            s1 > 0 ? drainRate / s1.Value : null,
             Math.Round(Math.Max(ingestRss, drainRss), 1), Math.Round(ingestRss, 1), Math.Round(drainRss, 1), account.Lost, account.Duplicates);
     }
 

@@ -33,7 +33,7 @@ internal static class FanOutScenario
             var s1 = context.Report.S1?.DeliveriesPerSecond;
             return new FanOutResult(
                 webhooks, eventsPerRequest, run.Events, run.Deliveries, run.Seconds, run.DeliveriesPerSecond,
-                s1 > 0 ? Math.Round(run.DeliveriesPerSecond / s1.Value, 3) : null, run.Ack, run.Account.EndToEnd, run.Account.Lost, run.Account.Duplicates);
+                s1 > 0 ? run.DeliveriesPerSecond / s1.Value : null, run.Ack, run.Account.EndToEnd, run.Account.Lost, run.Account.Duplicates);
         }
     }
 }

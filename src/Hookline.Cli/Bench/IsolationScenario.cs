@@ -29,9 +29,9 @@ internal static class IsolationScenario
             var s1 = context.Report.S1;
             context.Report.S4 = new IsolationResult(
                 Webhooks, 1, 1, run.Seconds, run.ReceivedPerSecond,
-                s1?.ReceivedPerSecond > 0 ? Math.Round(run.ReceivedPerSecond / s1.ReceivedPerSecond, 3) : null,
+                s1?.ReceivedPerSecond > 0 ? run.ReceivedPerSecond / s1.ReceivedPerSecond : null,
                 run.Account.EndToEnd,
-                s1?.EndToEnd.P99Ms > 0 ? Math.Round(run.Account.EndToEnd.P99Ms / s1.EndToEnd.P99Ms, 3) : null,
+                s1?.EndToEnd.P99Ms > 0 ? run.Account.EndToEnd.P99Ms / s1.EndToEnd.P99Ms : null,
                 run.Account.Lost, run.Account.Duplicates, run.Ack);
         }
     }

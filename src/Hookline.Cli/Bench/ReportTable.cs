@@ -25,7 +25,7 @@ internal static class ReportTable
         text.AppendLine();
         foreach (var check in report.Targets)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"{(check.Met ? "met   " : "MISSED")}  {check.Store,-8} {check.Scenario,-8} {check.Figure,-28} {N(check.Value, 2),10}  target {check.Target}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{(check.Met ? "met   " : "MISSED")}  {check.Store,-8} {check.Scenario,-8} {check.Figure,-28} {N(check.Value, check.Value < 10 ? 4 : 2),10}  target {check.Target}");
         }
 
         foreach (var store in stores)

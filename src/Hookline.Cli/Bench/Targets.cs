@@ -1,6 +1,10 @@
 namespace Hookline.Cli.Bench;
 
-/// <summary>The targets of issue 7, checked against one store's figures. A figure that was not measured is not checked.</summary>
+/// <summary>
+/// The targets of issue 7, checked against one store's figures. A figure that was not measured is not checked. Ratios
+/// are kept unrounded so that the verdict is the ratio's own: rounded to three places, a PostgreSQL S1 of 29.98 % of S0
+/// read 0.300 and was called met.
+/// </summary>
 internal static class Targets
 {
     public static IEnumerable<TargetCheck> Check(StoreReport report)

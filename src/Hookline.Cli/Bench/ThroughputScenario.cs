@@ -83,8 +83,8 @@ internal static class ThroughputScenario
         context.Report.S1Floor = floor with
         {
             S0PerSecond = s0,
-            RatioToS0 = s0 > 0 ? Math.Round(floor.DeliveriesPerSecond / s0, 3) : null,
-            S1RatioToFloor = context.Report.S1 is { } s1 && floor.DeliveriesPerSecond > 0 ? Math.Round(s1.DeliveriesPerSecond / floor.DeliveriesPerSecond, 3) : null,
+            RatioToS0 = s0 > 0 ? floor.DeliveriesPerSecond / s0 : null,
+            S1RatioToFloor = context.Report.S1 is { } s1 && floor.DeliveriesPerSecond > 0 ? s1.DeliveriesPerSecond / floor.DeliveriesPerSecond : null,
         };
     }
 
@@ -141,7 +141,7 @@ internal static class ThroughputScenario
             Math.Round((before.CpuMicroseconds + after.CpuMicroseconds) / 2, 1), Math.Round((before.Cores + after.Cores) / 2, 2));
         if (context.Report.S1 is { } s1 && s0 > 0)
         {
-            context.Report.S1 = s1 with { RatioToS0 = Math.Round(s1.DeliveriesPerSecond / s0, 3) };
+            context.Report.S1 = s1 with { RatioToS0 = s1.DeliveriesPerSecond / s0 };
         }
     }
 }
