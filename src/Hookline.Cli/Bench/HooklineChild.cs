@@ -12,6 +12,9 @@ namespace Hookline.Cli.Bench;
 /// </summary>
 internal sealed class HooklineChild : IHookline
 {
+    /// <summary>The logger whose "Hookline listening on" line the child must print before it counts as started.</summary>
+    private const string ListeningCategory = "Hookline.Server.Hosting.StartupTasks";
+
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private long _peakSampledRss;
@@ -23,9 +26,6 @@ internal sealed class HooklineChild : IHookline
         _process = process;
         BaseAddress = baseAddress;
     }
-
-    /// <summary>The logger whose "Hookline listening on" line the child must print before it counts as started.</summary>
-    private const string ListeningCategory = "Hookline.Server.Hosting.StartupTasks";
 
     public Uri BaseAddress { get; }
 
