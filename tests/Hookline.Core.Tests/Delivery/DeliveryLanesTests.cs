@@ -13,8 +13,7 @@ public sealed class DeliveryLanesTests
     public async Task A_lane_starts_at_the_cap_and_a_fast_endpoint_takes_it_deep_into_deep_rounds_only()
     {
         var harness = new Harness();
-        harness.Lanes.Enqueue(harness.Deliveries("wh_fast", 2 * Cap));
-        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.EnqueueUntilCapAsync("wh_fast", 2 * Cap);
 
         // Nothing measured yet: a cap's worth waiting saturates the lane, as it always did.
         Assert.Equal(Cap, harness.Lanes.DepthOf("wh_fast"));
@@ -38,14 +37,12 @@ public sealed class DeliveryLanesTests
     public async Task A_hanging_endpoint_keeps_a_shallow_lane_and_stays_out_of_deep_rounds()
     {
         var harness = new Harness();
-        harness.Lanes.Enqueue(harness.Deliveries("wh_fast", Cap));
-        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.EnqueueUntilCapAsync("wh_fast", Cap);
         harness.Time.Advance(TimeSpan.FromMilliseconds(1));
         await harness.FinishAsync(Cap);
 
         // Every attempt to the slow endpoint takes the whole 5 s timeout.
-        harness.Lanes.Enqueue(harness.Deliveries("wh_slow", 2 * Cap));
-        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.EnqueueUntilCapAsync("wh_slow", 2 * Cap);
         harness.Time.Advance(TimeSpan.FromSeconds(5));
         await harness.FinishAsync(Cap);
 
@@ -69,12 +66,10 @@ public sealed class DeliveryLanesTests
     public async Task A_fast_webhook_whose_lane_emptied_is_fed_deep_at_once_and_a_slow_one_is_not()
     {
         var harness = new Harness();
-        harness.Lanes.Enqueue(harness.Deliveries("wh_fast", Cap));
-        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.EnqueueUntilCapAsync("wh_fast", Cap);
         harness.Time.Advance(TimeSpan.FromMilliseconds(1));
         await harness.FinishAsync(Cap);
-        harness.Lanes.Enqueue(harness.Deliveries("wh_slow", Cap));
-        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.EnqueueUntilCapAsync("wh_slow", Cap);
         harness.Time.Advance(TimeSpan.FromSeconds(5));
         await harness.FinishAsync(Cap);
 
@@ -90,8 +85,7 @@ public sealed class DeliveryLanesTests
         Assert.Empty(grant.Excluded);
 
         // Once its lane is back, the lane speaks for it: what its depth has room for.
-        harness.Lanes.Enqueue(harness.Deliveries("wh_fast", Cap + 10));
-        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.EnqueueUntilCapAsync("wh_fast", Cap + 10);
         Assert.Equal(new Dictionary<string, int> { ["wh_fast"] = MaxDepth - 10 }, harness.Lanes.ForIngestion().Deeper);
     }
 
@@ -99,14 +93,12 @@ public sealed class DeliveryLanesTests
     public async Task A_lane_that_was_full_at_an_ingestion_takes_no_grant_until_a_lease_round_finds_nothing_more_for_it()
     {
         var harness = new Harness();
-        harness.Lanes.Enqueue(harness.Deliveries("wh_fast", Cap));
-        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.EnqueueUntilCapAsync("wh_fast", Cap);
         harness.Time.Advance(TimeSpan.FromMilliseconds(1));
         await harness.FinishAsync(Cap);
 
         // Its depth waiting: the grant leaves it out, and that ingestion's deliveries for it go to lease rounds.
-        harness.Lanes.Enqueue(harness.Deliveries("wh_fast", Cap + MaxDepth));
-        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.EnqueueUntilCapAsync("wh_fast", Cap + MaxDepth);
         Assert.Contains("wh_fast", harness.Lanes.ForIngestion().Excluded);
 
         // With room again it still owes those: newer deliveries must not overtake them.
@@ -132,8 +124,7 @@ public sealed class DeliveryLanesTests
         var harness = new Harness();
         var asked = 0;
         harness.Lanes.LaneUnsaturated += () => Interlocked.Increment(ref asked);
-        harness.Lanes.Enqueue(harness.Deliveries("wh_a", 2 * Cap));
-        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.EnqueueUntilCapAsync("wh_a", 2 * Cap);
 
         await harness.FinishAsync(1);
         Assert.Equal(0, Volatile.Read(ref asked));
@@ -150,8 +141,7 @@ public sealed class DeliveryLanesTests
     public async Task A_lane_whose_attempts_keep_failing_holds_then_probes_one_at_a_time_until_one_succeeds()
     {
         var harness = new Harness();
-        harness.Lanes.Enqueue(harness.Deliveries("wh_down", 4 * Cap));
-        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.EnqueueUntilCapAsync("wh_down", 4 * Cap);
 
         // Refused in a millisecond: fast failures. One short of holding, the lane goes on at its cap.
         harness.Time.Advance(TimeSpan.FromMilliseconds(1));
@@ -195,8 +185,7 @@ public sealed class DeliveryLanesTests
     public async Task A_lane_that_fails_now_and_then_never_holds()
     {
         var harness = new Harness();
-        harness.Lanes.Enqueue(harness.Deliveries("wh_flaky", 40));
-        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.EnqueueUntilCapAsync("wh_flaky", 40);
         for (var round = 0; round < 4; round++)
         {
             await harness.FinishAsync(DeliveryLanes.HoldAfter - 1, succeeded: false);
@@ -211,8 +200,7 @@ public sealed class DeliveryLanesTests
     public async Task Each_failed_probe_doubles_the_hold_up_to_the_longest()
     {
         var harness = new Harness();
-        harness.Lanes.Enqueue(harness.Deliveries("wh_down", 40));
-        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.EnqueueUntilCapAsync("wh_down", 40);
         await harness.FinishAsync(DeliveryLanes.HoldAfter, succeeded: false);
         Assert.Equal(1, harness.Lanes.Holding);
 
@@ -239,8 +227,7 @@ public sealed class DeliveryLanesTests
     public async Task A_webhook_that_holds_is_remembered_when_its_lane_empties_and_is_granted_no_depth()
     {
         var harness = new Harness();
-        harness.Lanes.Enqueue(harness.Deliveries("wh_down", DeliveryLanes.HoldAfter));
-        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.EnqueueUntilCapAsync("wh_down", DeliveryLanes.HoldAfter);
         harness.Time.Advance(TimeSpan.FromMilliseconds(1));
         await harness.FinishAsync(Cap, succeeded: false);
         await harness.WaitUntilAsync(() => harness.Running.Count == 1);
@@ -267,8 +254,7 @@ public sealed class DeliveryLanesTests
     public async Task Clearing_a_webhooks_failures_ends_its_hold_at_once_here_and_in_what_its_lane_left_behind()
     {
         var harness = new Harness();
-        harness.Lanes.Enqueue(harness.Deliveries("wh_fixed", DeliveryLanes.HoldAfter + (2 * Cap)));
-        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.EnqueueUntilCapAsync("wh_fixed", DeliveryLanes.HoldAfter + (2 * Cap));
         await harness.FinishAsync(DeliveryLanes.HoldAfter, succeeded: false);
         await harness.FinishAsync(harness.Running.Count, succeeded: false);
         Assert.Empty(harness.Running);
@@ -293,8 +279,7 @@ public sealed class DeliveryLanesTests
         Assert.Equal(1, harness.Lanes.Holding);
         harness.Lanes.ClearFailures("wh_fixed");
         Assert.Equal(0, harness.Lanes.Holding);
-        harness.Lanes.Enqueue(harness.Deliveries("wh_fixed", Cap));
-        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.EnqueueUntilCapAsync("wh_fixed", Cap);
     }
 
     [Fact]
@@ -321,8 +306,7 @@ public sealed class DeliveryLanesTests
     public async Task After_stop_queued_deliveries_stay_queued_for_their_leases()
     {
         var harness = new Harness();
-        harness.Lanes.Enqueue(harness.Deliveries("wh_a", 2 * Cap));
-        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        await harness.EnqueueUntilCapAsync("wh_a", 2 * Cap);
 
         harness.Lanes.Stop();
         var idle = harness.Lanes.WhenNothingInFlightAsync();
@@ -364,6 +348,13 @@ public sealed class DeliveryLanesTests
             return [.. Enumerable.Range(0, count).Select(_ => new LeasedDelivery(
                 $"dlv_{Interlocked.Increment(ref _next):D14}", "evt_00000000000000", webhookId, "acc_00000000000000", "https://example.com/",
                 [], now, now.AddDays(1), null, 0, AttemptTrigger.Initial, 1, now.AddMinutes(1)))];
+        }
+
+        /// <summary>Enqueues <paramref name="count"/> deliveries for the webhook and waits until a cap's worth of attempts run.</summary>
+        public async Task EnqueueUntilCapAsync(string webhookId, int count)
+        {
+            Lanes.Enqueue(Deliveries(webhookId, count));
+            await WaitUntilAsync(() => Running.Count == Cap);
         }
 
         /// <summary>
