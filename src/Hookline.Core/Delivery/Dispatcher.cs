@@ -169,9 +169,13 @@ internal sealed partial class Dispatcher : BackgroundService
 
             // Work that other processes committed arrives only through the store (no in-memory handoff), so a
             // round cut short by a webhook's share must not wait for the next poll: lease again as soon as an
-            // attempt frees a slot (RunAttemptAsync wakes us).
+            // attempt frees a slot (RunAttemptAsync wakes us). Nor may a deep lane still hungry after a deep round that
+            // found more due: a round that lands on a lane run low leaves it at half its depth or below, so no attempt
+            // sees it fall to half and asks for more (LaneUnsaturated), and if the lane empties while the ordinary round
+            // runs, before _heldBack is set, nothing wakes us (on PostgreSQL, in a drain, a lane ran dry and waited out
+            // the poll interval about once in twenty seconds; docs/benchmarks.md).
             _heldBack = deep.Full || deep.Capped || normal.Full || normal.Capped;
-            if (!deep.Full && !normal.Full)
+            if (!deep.Full && !normal.Full && !(deep.Capped && _lanes.DeepShare() is not null))
             {
                 await WaitForWorkAsync(stoppingToken);
             }

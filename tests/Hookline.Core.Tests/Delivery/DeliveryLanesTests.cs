@@ -119,6 +119,50 @@ public sealed class DeliveryLanesTests
     }
 
     [Fact]
+    public async Task A_deep_lane_that_ran_dry_while_more_was_due_is_fed_deep_until_a_round_finds_nothing_more()
+    {
+        var harness = new Harness();
+        var asked = 0;
+        harness.Lanes.LaneUnsaturated += () => Interlocked.Increment(ref asked);
+        await harness.EnqueueUntilCapAsync("wh_fast", Cap);
+        harness.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await harness.FinishAsync(Cap);
+
+        // Deep now, and emptied with nothing said about the store: no deep round for it.
+        Assert.Equal(MaxDepth, harness.Lanes.DepthOf("wh_fast"));
+        Assert.Null(harness.Lanes.DeepShare());
+
+        // A round that took less than its share for it: nothing more was due, so emptying asks for nothing.
+        await LeaseRoundAsync(new LaneShare(2 * Cap, []), Cap);
+        Assert.Null(harness.Lanes.DeepShare());
+        Assert.Equal(0, Volatile.Read(ref asked));
+
+        // A round that took its whole share: more is due, so the lane running dry asks for a deep round for it, its depth.
+        await LeaseRoundAsync(new LaneShare(Cap, []), Cap);
+        Assert.Equal(1, Volatile.Read(ref asked));
+        var deep = harness.Lanes.DeepShare();
+        Assert.NotNull(deep);
+        Assert.Equal(MaxDepth, deep.PerWebhook);
+        Assert.DoesNotContain("wh_fast", deep.Excluded);
+
+        // A round that stopped at its room, or left the webhook out, says nothing; one that served it and found nothing settles it.
+        harness.Lanes.Settle(deep, [], full: true);
+        harness.Lanes.Settle(new LaneShare(MaxDepth, ["wh_fast"]), [], full: false);
+        Assert.NotNull(harness.Lanes.DeepShare());
+        harness.Lanes.Settle(deep, [], full: false);
+        Assert.Null(harness.Lanes.DeepShare());
+
+        async Task LeaseRoundAsync(LaneShare share, int count)
+        {
+            var leased = harness.Deliveries("wh_fast", count).ToList();
+            harness.Lanes.Enqueue(leased);
+            harness.Lanes.Settle(share, leased, full: false);
+            await harness.WaitUntilAsync(() => harness.Running.Count == count);
+            await harness.FinishAsync(count);
+        }
+    }
+
+    [Fact]
     public async Task A_lane_that_drains_to_half_its_depth_asks_for_more_once()
     {
         var harness = new Harness();
