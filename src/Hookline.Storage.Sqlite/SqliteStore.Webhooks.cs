@@ -178,18 +178,24 @@ internal sealed partial class SqliteStore
         return found.Count == 1 ? found[0] : null;
     }
 
-    private static async Task<List<Webhook>> ReadWebhooksAsync(SqliteCommand command, CancellationToken cancellationToken)
+    /// <summary>Webhooks from <see cref="WebhookColumns"/>; with <paramref name="secrets"/>, a 15th column of secret ciphertexts goes there.</summary>
+    private static async Task<List<Webhook>> ReadWebhooksAsync(SqliteCommand command, CancellationToken cancellationToken, Dictionary<string, byte[]?>? secrets = null)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var webhooks = new List<Webhook>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            webhooks.Add(new Webhook(
+            var webhook = new Webhook(
                 reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
                 JsonSerializer.Deserialize<string[]>(reader.GetString(5)) ?? [],
                 reader.GetInt64(6) == 1, StringOrNull(reader, 7), StringOrNull(reader, 8),
                 Time(reader.GetInt64(9)), Time(reader.GetInt64(10)), TimeOrNull(reader, 11), StringOrNull(reader, 12),
-                TimeOrNull(reader, 13)));
+                TimeOrNull(reader, 13));
+            webhooks.Add(webhook);
+            if (secrets is not null && webhook.SecretId is { } secretId)
+            {
+                secrets[secretId] = reader.IsDBNull(14) ? null : (byte[])reader.GetValue(14);
+            }
         }
 
         return webhooks;
