@@ -39,7 +39,7 @@ internal sealed partial class SqliteStore
     /// <summary>
     /// The webhooks an event goes to, each with its signing secret's ciphertext (column 14, for the deliveries handed to
     /// the dispatcher): one look-up per request and scope, where a request of one event made three (the account, its
-    /// webhooks, the secret), most of the writer's per-request work at S2's 5,000 single-event requests a second.
+    /// webhooks, the secret). A fifth less of the writer's ingestion time per one-event request (docs/benchmarks.md).
     /// </summary>
     private const string MatchWebhooksSql = """
         SELECT w.id, w.account_id, w.mode, w.product, w.url, w.events, w.active, w.alert_email, w.secret_id,
