@@ -332,6 +332,70 @@ public sealed partial class PostgresStoreContractTests : StoreContractTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_lease_round_reads_no_more_of_a_backlog_than_its_scan_whatever_the_statistics_say(bool analysedBeforeTheBacklog)
+    {
+        // 20,000 due deliveries on a table never analysed, or analysed while all of them were finished (a table of
+        // millions of finished rows is analysed again only after a tenth of them changed). Planned from those statistics,
+        // the first round read the whole backlog (a bitmap scan, or deliveries_unfinished_by_webhook) and sorted it before
+        // its limit; under the lease transaction's settings (PostgresStore.LeasePlanningSql) it walks deliveries_due in
+        // due order and stops at its scan of 4,096.
+        await using var connection = await OpenDirectAsync();
+        await ExecuteAsync(connection, """
+            INSERT INTO accounts (id, name, email, created_at) VALUES ('acc_scan', 'Acme', 'ops@acme.test', 0);
+            INSERT INTO webhooks (id, account_id, mode, product, url, events, active, created_at, updated_at)
+                VALUES ('wh_scan', 'acc_scan', 'test', 'payments', 'https://example.com/hook', '["*"]', true, 0, 0);
+            INSERT INTO events (id, account_id, mode, name, product, body, created_at)
+                SELECT 'evt_' || g, 'acc_scan', 'test', 'payment.captured', 'payments', '\x7b7d', 0 FROM generate_series(1, 20000) g;
+            INSERT INTO deliveries (id, event_id, webhook_id, account_id, mode, status, trigger, created_at, next_attempt_at, deadline_at, completed_at)
+                SELECT 'dlv_' || g, 'evt_' || g, 'wh_scan', 'acc_scan', 'test', 'succeeded', 'initial', 0, NULL, 4102444800000, g
+                FROM generate_series(1, 20000) g;
+            """);
+        if (analysedBeforeTheBacklog)
+        {
+            await ExecuteAsync(connection, "ANALYZE deliveries");
+        }
+
+        await ExecuteAsync(connection, "UPDATE deliveries SET status = 'pending', next_attempt_at = completed_at, completed_at = NULL");
+
+        await using var transaction = await connection.BeginTransactionAsync(Ct);
+        await using (var planning = new NpgsqlCommand(PostgresStore.LeasePlanningSql, connection, transaction))
+        {
+            await planning.ExecuteNonQueryAsync(Ct);
+        }
+
+        await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + PostgresStore.DueScanSql, connection, transaction);
+        explain.Parameters.AddWithValue("now", 1_000_000L);
+        explain.Parameters.AddWithValue("scan", 4096);
+        explain.Parameters.AddWithValue("perWebhook", 1024L);
+        explain.Parameters.AddWithValue("owner", "worker-a");
+        explain.Parameters.AddWithValue("expires", 2_000_000L);
+        explain.Parameters.AddWithValue("excluded", Array.Empty<string>());
+        explain.Parameters.AddWithValue("limit", 1024);
+        var plan = (string)(await explain.ExecuteScalarAsync(Ct))!;
+        await transaction.RollbackAsync(Ct);
+
+        var nodes = new List<(string Type, string? Index, long Rows)>();
+        Walk(System.Text.Json.JsonDocument.Parse(plan).RootElement[0].GetProperty("Plan"));
+        Assert.Contains(nodes, n => n is ("Index Scan", "deliveries_due", 4096));
+        Assert.True(nodes.All(n => n.Rows <= 4096), plan);
+
+        void Walk(System.Text.Json.JsonElement node)
+        {
+            nodes.Add((node.GetProperty("Node Type").GetString()!, node.TryGetProperty("Index Name", out var index) ? index.GetString() : null,
+                (long)node.GetProperty("Actual Rows").GetDouble()));
+            if (node.TryGetProperty("Plans", out var children))
+            {
+                foreach (var child in children.EnumerateArray())
+                {
+                    Walk(child);
+                }
+            }
+        }
+    }
+
     [Fact]
     public async Task A_webhooks_unfinished_deliveries_are_read_through_an_index_that_holds_no_succeeded_one()
     {
