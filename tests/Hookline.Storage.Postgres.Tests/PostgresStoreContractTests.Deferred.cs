@@ -143,28 +143,14 @@ public sealed partial class PostgresStoreContractTests
         explain.Parameters.AddWithValue("skip", 0);
         var plan = (string)(await explain.ExecuteScalarAsync(Ct))!;
 
-        var rowsRead = new List<(string Relation, double Rows)>();
-        Walk(System.Text.Json.JsonDocument.Parse(plan).RootElement[0].GetProperty("Plan"));
+        var rowsRead = PlanNodes(plan)
+            .Where(n => n.TryGetProperty("Relation Name", out _) && n.GetProperty("Node Type").GetString()!.Contains("Scan", StringComparison.Ordinal))
+            .Select(n => (Relation: n.GetProperty("Relation Name").GetString()!, Rows: n.GetProperty("Actual Rows").GetDouble() * n.GetProperty("Actual Loops").GetDouble()))
+            .ToList();
         // The page's rows, and a probe of the primary key per deferred entry (is its row written yet?).
         Assert.True(rowsRead.Where(r => r.Relation == "deliveries").Sum(r => r.Rows) <= 22, plan);
 
         var page = (await Store.ListWebhookDeliveriesAsync(account, Modes.Test, webhook.Id, null, 3, 0, Ct))!;
         Assert.Equal([DeliveryStatus.Pending, DeliveryStatus.Succeeded, DeliveryStatus.Succeeded], page.Select(d => d.Status));
-
-        void Walk(System.Text.Json.JsonElement node)
-        {
-            if (node.TryGetProperty("Relation Name", out var relation) && node.GetProperty("Node Type").GetString()!.Contains("Scan", StringComparison.Ordinal))
-            {
-                rowsRead.Add((relation.GetString()!, node.GetProperty("Actual Rows").GetDouble() * node.GetProperty("Actual Loops").GetDouble()));
-            }
-
-            if (node.TryGetProperty("Plans", out var children))
-            {
-                foreach (var child in children.EnumerateArray())
-                {
-                    Walk(child);
-                }
-            }
-        }
     }
 }

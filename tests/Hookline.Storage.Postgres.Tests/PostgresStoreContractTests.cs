@@ -307,29 +307,14 @@ public sealed partial class PostgresStoreContractTests : StoreContractTests
         explain.Parameters.AddWithValue("fexcerpt", ids.Select(_ => (string?)null).ToArray());
         var plan = (string)(await explain.ExecuteScalarAsync(Ct))!;
 
-        var scans = new List<(string Node, string? Index, string? Condition)>();
-        Walk(System.Text.Json.JsonDocument.Parse(plan).RootElement[0].GetProperty("Plan"));
+        var scans = PlanNodes(plan)
+            .Where(n => n.GetProperty("Node Type").GetString()!.EndsWith("Scan", StringComparison.Ordinal))
+            .Select(n => (Node: n.GetProperty("Node Type").GetString()!, Index: n.TryGetProperty("Index Name", out var index) ? index.GetString() : null,
+                          Condition: n.TryGetProperty("Index Cond", out var cond) ? cond.GetString() : null))
+            .ToList();
         var deliveries = Assert.Single(scans, s => s.Node != "Function Scan");
         Assert.True(deliveries is ("Index Scan", "deliveries_pkey", { } condition) && condition.Contains("c.id", StringComparison.Ordinal), plan);
         Assert.DoesNotContain("Hash", plan, StringComparison.Ordinal);
-
-        void Walk(System.Text.Json.JsonElement node)
-        {
-            var type = node.GetProperty("Node Type").GetString()!;
-            if (type.EndsWith("Scan", StringComparison.Ordinal))
-            {
-                scans.Add((type, node.TryGetProperty("Index Name", out var index) ? index.GetString() : null,
-                    node.TryGetProperty("Index Cond", out var cond) ? cond.GetString() : null));
-            }
-
-            if (node.TryGetProperty("Plans", out var children))
-            {
-                foreach (var child in children.EnumerateArray())
-                {
-                    Walk(child);
-                }
-            }
-        }
     }
 
     [Theory]
@@ -377,20 +362,26 @@ public sealed partial class PostgresStoreContractTests : StoreContractTests
         var plan = (string)(await explain.ExecuteScalarAsync(Ct))!;
         await transaction.RollbackAsync(Ct);
 
-        var nodes = new List<(string Type, string? Index, long Rows)>();
-        Walk(System.Text.Json.JsonDocument.Parse(plan).RootElement[0].GetProperty("Plan"));
+        var nodes = PlanNodes(plan)
+            .Select(n => (Type: n.GetProperty("Node Type").GetString()!, Index: n.TryGetProperty("Index Name", out var index) ? index.GetString() : null,
+                          Rows: (long)n.GetProperty("Actual Rows").GetDouble()))
+            .ToList();
         Assert.Contains(nodes, n => n is ("Index Scan", "deliveries_due", 4096));
         Assert.True(nodes.All(n => n.Rows <= 4096), plan);
+    }
 
-        void Walk(System.Text.Json.JsonElement node)
+    /// <summary>Every node of a plan from <c>EXPLAIN (FORMAT JSON)</c>, the top one first.</summary>
+    private static IEnumerable<System.Text.Json.JsonElement> PlanNodes(string plan)
+    {
+        var pending = new Stack<System.Text.Json.JsonElement>([System.Text.Json.JsonDocument.Parse(plan).RootElement[0].GetProperty("Plan")]);
+        while (pending.TryPop(out var node))
         {
-            nodes.Add((node.GetProperty("Node Type").GetString()!, node.TryGetProperty("Index Name", out var index) ? index.GetString() : null,
-                (long)node.GetProperty("Actual Rows").GetDouble()));
+            yield return node;
             if (node.TryGetProperty("Plans", out var children))
             {
                 foreach (var child in children.EnumerateArray())
                 {
-                    Walk(child);
+                    pending.Push(child);
                 }
             }
         }

@@ -162,7 +162,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         lock (_gate)
         {
             var hungry = _lanes.Values.Where(l => Depth(l) > maxPerWebhook && l.Waiting.Count <= Depth(l) / 2).ToList();
-            var drained = _remembered.Where(r => r.Value.Drained && DepthAt(r.Value) > maxPerWebhook).Select(r => DepthAt(r.Value)).DefaultIfEmpty(0).Max();
+            var drained = _remembered.Values.Where(r => r.Drained).Select(DepthAt).Where(depth => depth > maxPerWebhook).DefaultIfEmpty(0).Max();
             if (hungry.Count == 0 && drained == 0)
             {
                 return null;
