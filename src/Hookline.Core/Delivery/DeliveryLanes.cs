@@ -140,13 +140,18 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
 
     /// <summary>
     /// The share of an ordinary lease round or grant: a cap's worth per webhook, leaving out saturated lanes and
-    /// deep ones (those are fed by <see cref="DeepShare"/>, in rounds worth a database round trip).
+    /// deep ones (those are fed by <see cref="DeepShare"/>, in rounds worth a database round trip). Says whether every
+    /// webhook it leaves out is a deep lane (<see cref="OrdinaryRoundPacing"/>).
     /// </summary>
     public LaneShare NormalShare()
     {
         lock (_gate)
         {
-            return new LaneShare(maxPerWebhook, [.. _lanes.Values.Where(l => Depth(l) > maxPerWebhook || l.Waiting.Count >= Depth(l)).Select(l => l.WebhookId)]);
+            var excluded = _lanes.Values.Where(l => Depth(l) > maxPerWebhook || l.Waiting.Count >= Depth(l)).ToList();
+            return new LaneShare(maxPerWebhook, [.. excluded.Select(l => l.WebhookId)])
+            {
+                LeavesOutOnlyDeepLanes = excluded.Count > 0 && excluded.All(l => Depth(l) > maxPerWebhook),
+            };
         }
     }
 
@@ -575,4 +580,8 @@ internal readonly record struct FailureStreak(int Failures, TimeSpan Hold, DateT
 }
 
 /// <summary>What one lease round or ingestion grant may take: per webhook, and which webhooks not at all.</summary>
-internal sealed record LaneShare(int PerWebhook, IReadOnlyCollection<string> Excluded, IReadOnlyDictionary<string, int>? Deeper = null);
+internal sealed record LaneShare(int PerWebhook, IReadOnlyCollection<string> Excluded, IReadOnlyDictionary<string, int>? Deeper = null)
+{
+    /// <summary>Every webhook left out is a deep lane, which deep rounds feed (an ordinary round's share only).</summary>
+    public bool LeavesOutOnlyDeepLanes { get; init; }
+}

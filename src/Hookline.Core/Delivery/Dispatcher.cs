@@ -27,6 +27,7 @@ internal sealed partial class Dispatcher : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<Dispatcher> _logger;
     private readonly DeliveryLanes _lanes;
+    private readonly OrdinaryRoundPacing _ordinary;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly int _holdLimit;
     private volatile bool _accepting;
@@ -61,7 +62,8 @@ internal sealed partial class Dispatcher : BackgroundService
         _time = time;
         _logger = logger;
         _lanes = new DeliveryLanes(_options.MaxConcurrency, _options.MaxConcurrencyPerWebhook, _options.LeaseBatchSize, time, RunAttemptAsync);
-        _lanes.LaneUnsaturated += Wake;
+        _lanes.LaneUnsaturated += WakeLoop;
+        _ordinary = new OrdinaryRoundPacing(time, _options.PollInterval / 4);
         _writer.BatchWritten += OnResultsWritten;
         // Hold at most two rounds of work: enough to keep every slot busy, few enough that nothing held
         // waits long enough for its lease to run out.
@@ -82,8 +84,15 @@ internal sealed partial class Dispatcher : BackgroundService
     /// <summary>Completed lease queries since start (a liveness signal for metrics and tests).</summary>
     public long LeaseRounds => Interlocked.Read(ref _leaseRounds);
 
-    /// <summary>Looks for due work now instead of at the next poll.</summary>
-    public void Wake() => _wake.Writer.TryWrite(true);
+    /// <summary>Due work was committed that this worker does not hold (a replay, another process's): looks for it now.</summary>
+    public void Wake()
+    {
+        _ordinary.WorkArrived();
+        WakeLoop();
+    }
+
+    /// <summary>Runs the poll loop now instead of at the next poll: room, or a hungry lane, for what the store holds.</summary>
+    private void WakeLoop() => _wake.Writer.TryWrite(true);
 
     /// <summary>A lease for deliveries about to be ingested, or null when this worker is already full.</summary>
     public LeaseGrant? GrantForIngestion()
@@ -120,7 +129,7 @@ internal sealed partial class Dispatcher : BackgroundService
         if (_starved)
         {
             _starved = false;
-            Wake();
+            WakeLoop();
         }
     }
 
@@ -130,11 +139,20 @@ internal sealed partial class Dispatcher : BackgroundService
     /// </summary>
     public void ClearFailures(string webhookId, string? url = null) => _lanes.ClearFailures(webhookId, url);
 
-    public void Accept(IReadOnlyList<LeasedDelivery> deliveries)
+    /// <summary>
+    /// What an ingestion leased to this worker goes straight to the lanes. What it could not lease (no room, or a
+    /// webhook's share full) waits in the store: the ordinary round must not rest on it.
+    /// </summary>
+    public void Accept(IngestResult result)
     {
-        if (deliveries.Count > 0)
+        if (result.Leased.Count > 0)
         {
-            _lanes.Enqueue(deliveries);
+            _lanes.Enqueue(result.Leased);
+        }
+
+        if (result.Events.Sum(e => e.Deliveries - e.Skipped) > result.Leased.Count)
+        {
+            _ordinary.WorkArrived();
         }
     }
 
@@ -164,8 +182,8 @@ internal sealed partial class Dispatcher : BackgroundService
         while (!stoppingToken.IsCancellationRequested)
         {
             // Deep lanes (fast endpoints) are fed in rounds of up to their depth, everyone else a cap's worth.
-            var deep = _lanes.DeepShare() is { } share ? await LeaseAsync(share, stoppingToken) : (Full: false, Capped: false);
-            var normal = await LeaseAsync(_lanes.NormalShare(), stoppingToken);
+            var deep = _lanes.DeepShare() is { } share ? await LeaseAsync(share, stoppingToken) : Round.None;
+            var normal = _ordinary.MayRest() ? Round.None : await LeaseOrdinaryAsync(stoppingToken);
 
             // Work that other processes committed arrives only through the store (no in-memory handoff), so a
             // round cut short by a webhook's share must not wait for the next poll: lease again as soon as an
@@ -182,13 +200,27 @@ internal sealed partial class Dispatcher : BackgroundService
         }
     }
 
-    /// <summary>One lease round: whether it filled the room it had, and whether some webhook got its whole share.</summary>
-    private async Task<(bool Full, bool Capped)> LeaseAsync(LaneShare share, CancellationToken stoppingToken)
+    /// <summary>The ordinary round, and what <see cref="OrdinaryRoundPacing"/> learns from it.</summary>
+    private async Task<Round> LeaseOrdinaryAsync(CancellationToken stoppingToken)
+    {
+        var share = _lanes.NormalShare();
+        _ordinary.Starting();
+        var round = await LeaseAsync(share, stoppingToken);
+        if (round.Ran)
+        {
+            _ordinary.Finished(round.Leased, share.LeavesOutOnlyDeepLanes);
+        }
+
+        return round;
+    }
+
+    /// <summary>One lease round: whether it ran, what it leased, whether it filled its room, and whether some webhook got its whole share.</summary>
+    private async Task<Round> LeaseAsync(LaneShare share, CancellationToken stoppingToken)
     {
         var room = Room();
         if (room <= 0)
         {
-            return (false, false);
+            return Round.None;
         }
 
         try
@@ -198,12 +230,12 @@ internal sealed partial class Dispatcher : BackgroundService
             _lanes.Enqueue(leased);
             _lanes.Settle(share, leased, full: leased.Count == room);
             Interlocked.Increment(ref _leaseRounds);
-            return (leased.Count == room, leased.CountBy(d => d.WebhookId).Any(c => c.Value >= share.PerWebhook));
+            return new Round(true, leased.Count, leased.Count == room, leased.CountBy(d => d.WebhookId).Any(c => c.Value >= share.PerWebhook));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Log.LeaseFailed(_logger, e);
-            return (false, false);
+            return Round.None;
         }
     }
 
@@ -257,7 +289,7 @@ internal sealed partial class Dispatcher : BackgroundService
             _writer.Add(new Completion(delivery.Id, delivery.WebhookId, delivery.LeaseToken, attemptNumber, delivery.Trigger, now, outcome, next, delivery.Deferred));
             if (_heldBack || (next is { } due && due - _time.GetUtcNow() < _options.PollInterval))
             {
-                Wake();
+                WakeLoop();
             }
 
             return outcome.Succeeded;
@@ -268,6 +300,12 @@ internal sealed partial class Dispatcher : BackgroundService
             Log.AttemptCrashed(_logger, e, delivery.Id);
             return null;
         }
+    }
+
+    /// <summary>What a lease round came to; <see cref="None"/> when no round ran (no room, or the store failed).</summary>
+    private readonly record struct Round(bool Ran, int Leased, bool Full, bool Capped)
+    {
+        public static readonly Round None = new(false, 0, false, false);
     }
 
     private static partial class Log

@@ -30,7 +30,7 @@ internal sealed class Ingestion(IEventStore store, Dispatcher dispatcher, RetryS
         var started = Stopwatch.GetTimestamp();
         var result = await store.IngestAsync(new IngestBatch(events, idempotencyKey, idempotencyKey is null ? null : requestHash, dispatcher.GrantForIngestion()), cancellationToken);
         metrics.Ingested(result.Status == IngestStatus.Created ? result.Events.Count : 0, started);
-        dispatcher.Accept(result.Leased);
+        dispatcher.Accept(result);
         return result;
     }
 
@@ -75,7 +75,7 @@ internal sealed class Ingestion(IEventStore store, Dispatcher dispatcher, RetryS
     {
         var result = await store.IngestAsync(new IngestBatch([evt], null, null, dispatcher.GrantForIngestion(), webhookId), cancellationToken);
         dispatcher.ClearFailures(webhookId);
-        dispatcher.Accept(result.Leased);
+        dispatcher.Accept(result);
         return result;
     }
 

@@ -19,6 +19,7 @@ public sealed class DeliveryLanesTests
         Assert.Equal(Cap, harness.Lanes.DepthOf("wh_fast"));
         Assert.Contains("wh_fast", harness.Lanes.Saturated());
         Assert.Null(harness.Lanes.DeepShare());
+        Assert.False(harness.Lanes.NormalShare().LeavesOutOnlyDeepLanes);
 
         // Attempts of a millisecond: at that pace the lane can hold far more than a second's budget allows.
         harness.Time.Advance(TimeSpan.FromMilliseconds(1));
@@ -31,6 +32,7 @@ public sealed class DeliveryLanesTests
         Assert.DoesNotContain("wh_fast", deep.Excluded);
         Assert.Equal(MaxDepth, deep.PerWebhook);
         Assert.Contains("wh_fast", harness.Lanes.NormalShare().Excluded);
+        Assert.True(harness.Lanes.NormalShare().LeavesOutOnlyDeepLanes);
     }
 
     [Fact]
