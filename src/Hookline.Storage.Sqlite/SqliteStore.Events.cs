@@ -41,11 +41,10 @@ internal sealed partial class SqliteStore
     /// the dispatcher): one look-up per request and scope, where a request of one event made three (the account, its
     /// webhooks, the secret). A fifth less of the writer's ingestion time per one-event request (docs/benchmarks.md).
     /// </summary>
-    private const string MatchWebhooksSql = """
-        SELECT w.id, w.account_id, w.mode, w.product, w.url, w.events, w.active, w.alert_email, w.secret_id,
-               w.created_at, w.updated_at, w.disabled_at, w.disabled_reason, w.failing_since, s.ciphertext
-        FROM webhooks w LEFT JOIN webhook_secrets s ON s.id = w.secret_id
-        WHERE w.account_id = $a AND w.mode = $m AND w.product = $p AND w.deleted_at IS NULL AND ($target IS NULL OR w.id = $target)
+    private const string MatchWebhooksSql = $"""
+        SELECT {WebhookColumnList}, (SELECT s.ciphertext FROM webhook_secrets s WHERE s.id = webhooks.secret_id)
+        FROM webhooks
+        WHERE account_id = $a AND mode = $m AND product = $p AND deleted_at IS NULL AND ($target IS NULL OR id = $target)
         """;
 
     private static async Task<IngestResult> IngestAsync(WriterStatements statements, SqliteTransaction transaction, IngestBatch batch, CancellationToken cancellationToken)

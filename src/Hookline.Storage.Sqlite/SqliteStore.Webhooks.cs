@@ -9,11 +9,13 @@ namespace Hookline.Storage.Sqlite;
 
 internal sealed partial class SqliteStore
 {
-    private const string WebhookColumns = """
-        SELECT id, account_id, mode, product, url, events, active, alert_email, secret_id,
+    /// <summary>The columns <see cref="ReadWebhooksAsync"/> reads, in its order.</summary>
+    private const string WebhookColumnList = """
+        id, account_id, mode, product, url, events, active, alert_email, secret_id,
                created_at, updated_at, disabled_at, disabled_reason, failing_since
-        FROM webhooks
         """;
+
+    private const string WebhookColumns = $"SELECT {WebhookColumnList} FROM webhooks";
 
     public Task CreateWebhookAsync(Webhook webhook, WebhookSecret? secret, CancellationToken cancellationToken, AuditEntry? audit = null)
         => WriteAsync(async (connection, transaction) =>
