@@ -32,7 +32,7 @@ internal sealed class BenchRunner(BenchOptions options, string command, TextWrit
         var startedAt = TimeProvider.System.GetUtcNow();
         var machine = Machine.Describe();
         await output.WriteLineAsync($"hookline bench: {string.Join(", ", options.Stores)}; {options.Duration.TotalSeconds:0.#} s per phase; S5 backlog {options.Backlog:N0}; "
-            + $"{machine.Cores} cores ({machine.Cpu}, L3 {machine.L3Cache}), GC {machine.Gc}, load {machine.LoadAverage}");
+            + $"{machine.Cores} cores ({machine.Cpu}, L3 {machine.L3Cache}), GC {machine.Gc}, thread pool spin limit {machine.ThreadPoolSpinLimit}, load {machine.LoadAverage}");
         var reports = new List<StoreReport>();
         await using var sink = await Sink.StartAsync();
         foreach (var name in options.Stores)

@@ -10,7 +10,7 @@ namespace Hookline.Cli.Bench;
 /// reports its host's 300 MiB L3 lets the heap grow to some 240 MB between collections unless
 /// <c>DOTNET_GCgen0size</c> says otherwise (docs/benchmarks.md).
 /// </summary>
-internal sealed record Machine(string Cpu, string L3Cache, int Cores, double MemoryGb, string Os, string Runtime, string Gc, string LoadAverage, string? PostgresBinaries)
+internal sealed record Machine(string Cpu, string L3Cache, int Cores, double MemoryGb, string Os, string Runtime, string Gc, string ThreadPoolSpinLimit, string LoadAverage, string? PostgresBinaries)
 {
     public static Machine Describe() => new(
         CpuModel(),
@@ -21,8 +21,27 @@ internal sealed record Machine(string Cpu, string L3Cache, int Cores, double Mem
         RuntimeInformation.FrameworkDescription,
         (GCSettings.IsServerGC ? "server" : "workstation" + (GCSettings.LatencyMode == GCLatencyMode.Batch ? "" : ", concurrent"))
             + (Environment.GetEnvironmentVariable("DOTNET_GCgen0size") is { } gen0 ? $", DOTNET_GCgen0size={gen0}" : ""),
+        SpinLimit(),
         Read("/proc/loadavg") is { } load ? string.Join(' ', load.Split(' ').Take(3)) : "unknown",
         PostgresCluster.BinDirectory());
+
+    /// <summary>
+    /// How long the thread pool's idle workers spin before they block. The environment's
+    /// <c>DOTNET_ThreadPool_UnfairSemaphoreSpinLimit</c> (read by the runtime as hexadecimal) wins over the
+    /// runtimeconfig's setting, which Hookline ships as 0 (Hookline.Cli.csproj); .NET's own default is 70.
+    /// </summary>
+    private static string SpinLimit()
+    {
+        var variable = Environment.GetEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit")
+            ?? Environment.GetEnvironmentVariable("COMPlus_ThreadPool_UnfairSemaphoreSpinLimit");
+        if (variable is not null
+            && uint.TryParse(variable.StartsWith("0x", StringComparison.Ordinal) ? variable[2..] : variable, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var fromEnvironment))
+        {
+            return $"{fromEnvironment} (environment)";
+        }
+
+        return AppContext.GetData("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit")?.ToString() ?? "70 (.NET's default)";
+    }
 
     private static string CpuModel()
         => File.Exists("/proc/cpuinfo")

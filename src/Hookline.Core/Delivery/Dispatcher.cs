@@ -150,7 +150,7 @@ internal sealed partial class Dispatcher : BackgroundService
             _lanes.Enqueue(result.Leased);
         }
 
-        if (result.Events.Sum(e => e.Deliveries - e.Skipped) > result.Leased.Count)
+        if (result.LeftForLeaseRounds > 0)
         {
             _ordinary.WorkArrived();
         }

@@ -59,6 +59,14 @@ internal sealed record IngestResult(
     IngestStatus Status,
     IReadOnlyList<IngestedEvent> Events,
     IReadOnlyList<LeasedDelivery> Leased,
-    string? UnknownAccountId = null);
+    string? UnknownAccountId = null)
+{
+    /// <summary>
+    /// Deliveries this ingestion queued in the store without leasing them to its worker (no room, or a webhook's
+    /// share full): only a lease round finds them. None for a replayed answer, which queued nothing.
+    /// </summary>
+    public int LeftForLeaseRounds
+        => Status == IngestStatus.Created ? Events.Sum(e => e.Deliveries - e.Skipped) - Leased.Count : 0;
+}
 
 internal sealed record StoredEvent(string Id, string AccountId, string Mode, string Name, byte[] Body, DateTimeOffset CreatedAt);

@@ -246,6 +246,7 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         Assert.Equal(1, ingested.Deliveries);
         Assert.Equal(1, ingested.Skipped);
         Assert.Empty(result.Leased);
+        Assert.Equal(0, result.LeftForLeaseRounds);
         var delivery = Assert.Single(await Store.ListEventDeliveriesAsync(evt.Id, Ct));
         Assert.Equal(disabled.Id, delivery.WebhookId);
         Assert.Equal(DeliveryStatus.Skipped, delivery.Status);
@@ -286,6 +287,10 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         Assert.Equal(IngestStatus.Replayed, replayed.Status);
         Assert.Equal(created.Events, replayed.Events);
         Assert.Empty(replayed.Leased);
+        // The first ingestion, with no grant, left its delivery to lease rounds; the replayed answer queued nothing
+        // (the dispatcher announces work to its resting ordinary round only on the first).
+        Assert.Equal(1, created.LeftForLeaseRounds);
+        Assert.Equal(0, replayed.LeftForLeaseRounds);
         Assert.Null(await Store.GetEventAsync(account, Modes.Test, again.Id, Ct));
         Assert.Equal(1, Count(await Store.CountDeliveriesAsync(Ct), DeliveryStatus.Pending));
     }
@@ -378,6 +383,7 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         Assert.All(result.Leased, d => Assert.Contains(d.WebhookId, new[] { first.Id, second.Id }));
         Assert.All(result.Leased.CountBy(d => d.WebhookId), c => Assert.True(c.Value <= 2));
         Assert.Equal(9, result.Events.Sum(e => e.Deliveries));
+        Assert.Equal(6, result.LeftForLeaseRounds);
         var polled = await LeaseAsync(T0 + TimeSpan.FromSeconds(1), owner: "worker-b");
         Assert.Equal(6, polled.Count);
         Assert.Equal(3, polled.Count(d => d.WebhookId == full.Id));
@@ -415,6 +421,7 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         var result = await Store.IngestAsync(new IngestBatch(events, null, null, grant), Ct);
 
         Assert.Equal(2, result.Leased.Count);
+        Assert.Equal(1, result.LeftForLeaseRounds);
         var rest = Assert.Single(await LeaseAsync(T0 + TimeSpan.FromSeconds(1), owner: "worker-b"));
         Assert.DoesNotContain(rest.Id, result.Leased.Select(d => d.Id));
     }
@@ -425,8 +432,10 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         var account = await AccountAsync();
         var webhook = await WebhookAsync(account);
         var events = Enumerable.Range(0, 3).Select(i => Event(account, at: T0 + TimeSpan.FromMilliseconds(i))).ToArray();
-        var leased = (await Store.IngestAsync(new IngestBatch(events, null, null, Grant(T0 + LeaseFor)), Ct)).Leased;
+        var ingested = await Store.IngestAsync(new IngestBatch(events, null, null, Grant(T0 + LeaseFor)), Ct);
+        var leased = ingested.Leased;
         Assert.Equal(3, leased.Count);
+        Assert.Equal(0, ingested.LeftForLeaseRounds);
 
         // Every read sees them as the pending deliveries they are, whatever the store keeps.
         var listed = Assert.Single(await Store.ListEventDeliveriesAsync(events[0].Id, Ct));
