@@ -10,6 +10,7 @@ var root = new RootCommand("Hookline: signed, retried, logged webhook delivery."
     EventsCommand.Create(),
     WebhooksCommand.Create(),
     BenchCommand.Create(),
+    RawPostProcess.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

@@ -46,7 +46,7 @@ internal sealed class StoreReport(string store)
 /// </summary>
 internal sealed record RawPostResult(
     int Concurrency, int BodyBytes, long Requests, double RequestsPerSecond, double BeforePerSecond, double AfterPerSecond, Percentiles Latency,
-    double CpuMicrosecondsPerRequest, double CoresUsed);
+    double CpuMicrosecondsPerRequest, double CoresUsed, string? ThreadPoolSpinLimit = null);
 
 /// <summary>
 /// S1: batched ingestion, one webhook, deliveries per second from acceptance to the recorded 2xx. The CPU per

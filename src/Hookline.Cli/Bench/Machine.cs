@@ -30,7 +30,7 @@ internal sealed record Machine(string Cpu, string L3Cache, int Cores, double Mem
     /// <c>DOTNET_ThreadPool_UnfairSemaphoreSpinLimit</c> (read by the runtime as hexadecimal) wins over the
     /// runtimeconfig's setting, which Hookline ships as 0 (Hookline.Cli.csproj); .NET's own default is 70.
     /// </summary>
-    private static string SpinLimit()
+    internal static string SpinLimit()
     {
         var variable = Environment.GetEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit")
             ?? Environment.GetEnvironmentVariable("COMPlus_ThreadPool_UnfairSemaphoreSpinLimit");

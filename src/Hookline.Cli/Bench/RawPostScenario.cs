@@ -76,4 +76,8 @@ internal static class RawPostScenario
 }
 
 /// <summary>One half of S0.</summary>
-internal sealed record RawPost(double PerSecond, long Requests, Percentiles Latency, double CpuMicroseconds, double Cores);
+internal sealed record RawPost(double PerSecond, long Requests, Percentiles Latency, double CpuMicroseconds, double Cores)
+{
+    /// <summary>The thread pool's spin limit in the process that measured it (<see cref="RawPostProcess"/>).</summary>
+    public string? ThreadPoolSpinLimit { get; init; }
+}

@@ -3,7 +3,8 @@ namespace Hookline.Cli.Bench;
 /// <summary>
 /// S0 and S1 side by side: half of S0, then S1 (batched ingestion, one webhook, deliveries per second from
 /// acceptance to the recorded 2xx), then the other half of S0. S0 brackets S1 so that another process's
-/// burst on this shared machine shows up as a gap between the two halves instead of skewing the ratio. After
+/// burst on this shared machine shows up as a gap between the two halves instead of skewing the ratio; each half runs
+/// in a process of its own (<see cref="RawPostProcess"/>). After
 /// the store's other scenarios, as steps of their own, S1's ingestion alone (<see cref="IngestionResult"/>), for the
 /// split of a delivery's cost, and S1's floor in an S0 bracket of its own (<see cref="FloorResult"/>).
 /// </summary>
@@ -13,7 +14,7 @@ internal static class ThroughputScenario
     {
         var options = context.Options;
         var half = TimeSpan.FromTicks(options.Duration.Ticks / 2);
-        var before = await RawPostScenario.MeasureAsync(context.Sink, options, half, context.Output, context.Label("S0 before"));
+        var before = await RawPostProcess.MeasureAsync(options, half, context.Output, context.Label("S0 before"));
 
         try
         {
@@ -24,7 +25,7 @@ internal static class ThroughputScenario
         }
         finally
         {
-            var after = await RawPostScenario.MeasureAsync(context.Sink, options, half, context.Output, context.Label("S0 after"));
+            var after = await RawPostProcess.MeasureAsync(options, half, context.Output, context.Label("S0 after"));
             Record(context, before, after);
         }
     }
@@ -76,9 +77,9 @@ internal static class ThroughputScenario
     {
         var options = context.Options;
         var half = TimeSpan.FromTicks(options.Duration.Ticks / 2);
-        var before = await RawPostScenario.MeasureAsync(context.Sink, options, half, context.Output, context.Label("S0 before floor"));
+        var before = await RawPostProcess.MeasureAsync(options, half, context.Output, context.Label("S0 before floor"));
         var floor = await MeasureFloorAsync(context);
-        var after = await RawPostScenario.MeasureAsync(context.Sink, options, half, context.Output, context.Label("S0 after floor"));
+        var after = await RawPostProcess.MeasureAsync(options, half, context.Output, context.Label("S0 after floor"));
         var s0 = Math.Round((before.PerSecond + after.PerSecond) / 2, 1);
         context.Report.S1Floor = floor with
         {
@@ -138,7 +139,7 @@ internal static class ThroughputScenario
         var latency = after.Latency.Count > 0 ? after.Latency : before.Latency;
         context.Report.S0 = new RawPostResult(
             options.Concurrency, BenchPayload.DeliveredBody().Length, before.Requests + after.Requests, s0, before.PerSecond, after.PerSecond, latency,
-            Math.Round((before.CpuMicroseconds + after.CpuMicroseconds) / 2, 1), Math.Round((before.Cores + after.Cores) / 2, 2));
+            Math.Round((before.CpuMicroseconds + after.CpuMicroseconds) / 2, 1), Math.Round((before.Cores + after.Cores) / 2, 2), after.ThreadPoolSpinLimit);
         if (context.Report.S1 is { } s1 && s0 > 0)
         {
             context.Report.S1 = s1 with { RatioToS0 = s1.DeliveriesPerSecond / s0 };

@@ -5,13 +5,14 @@ using System.Runtime;
 namespace Hookline.Cli.Bench;
 
 /// <summary>
-/// S1's load on a throwaway instance, then S0's, not measured, before a store's in-process scenarios: the JIT compiles
+/// S1's load on a throwaway instance, not measured, before a store's in-process scenarios: the JIT compiles
 /// and re-compiles (tiered, with PGO) the hot paths in the first seconds of a process, and without this the first
 /// scenario would pay for it and the others would not. S1's load runs in rounds until the JIT has settled: a round in
 /// which compiling took less than <see cref="SettledShare"/> of its time, or <see cref="MaxRounds"/> rounds. One round
 /// was not enough on two busy cores: `perf` of the bench process 6–16 s into PostgreSQL's S1 found the JIT compiler at
 /// 12 % of the process's samples, and none 20 s later. S5 and S6 run their own processes and include their own
-/// warm-up, as a restarted server would.
+/// warm-up, as a restarted server would, and S0 runs in a process of its own that warms up its loop first
+/// (<see cref="RawPostProcess"/>).
 /// </summary>
 internal static class WarmUp
 {
@@ -42,9 +43,5 @@ internal static class WarmUp
                 }
             }
         }
-
-        // S0's loop too, unmeasured: straight after the warm-up above, S0's first half ran 20-45 % below the rest of
-        // it in every run, which understated the limit every ratio to S0 is taken against.
-        await RawPostScenario.MeasureAsync(context.Sink, context.Options, options.Duration, context.Output, context.Label("warm-up S0"));
     }
 }

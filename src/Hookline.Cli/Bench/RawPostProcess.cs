@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+namespace Hookline.Cli.Bench;
+
+/// <summary>
+/// S0 in a process of its own: its loops and a sink of its own, with .NET's default runtime settings, whatever
+/// Hookline's runtimeconfig says. S0 is the yardstick, what a plain .NET client and server reach on this machine;
+/// run in the bench's process it ran under Hookline's settings, and the thread pool setting Hookline ships (no
+/// spinning; Hookline.Cli.csproj) left a fifth of a core idle in S0's loop and lowered the yardstick by 3–12 %
+/// (docs/benchmarks.md, Before and after). Started once per S0 half; it warms up before it measures, since its JIT
+/// starts cold.
+/// </summary>
+internal static class RawPostProcess
+{
+    /// <summary>The hidden command the child runs.</summary>
+    public const string CommandName = "bench-s0";
+
+    /// <summary>.NET's own default spin limit (70), as the runtime reads the variable: hexadecimal.</summary>
+    private const string DefaultSpinLimit = "0x46";
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static async Task<RawPost> MeasureAsync(BenchOptions options, TimeSpan duration, TextWriter output, string label)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "hookline.dll");
+        if (!File.Exists(dll))
+        {
+            throw new FileNotFoundException("hookline.dll is not next to the bench; run the bench from a build of Hookline.Cli.", dll);
+        }
+
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[]
+        {
+            dll, CommandName, "--concurrency", Invariant(options.Concurrency), "--seconds", Invariant(duration.TotalSeconds),
+            "--phase-seconds", Invariant(options.Duration.TotalSeconds), "--warmup-seconds", Invariant(WarmUpFor(duration).TotalSeconds), "--label", label,
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = DefaultSpinLimit;
+        start.Environment.Remove("COMPlus_ThreadPool_UnfairSemaphoreSpinLimit");
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start S0's process");
+        var errors = new List<string>();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not { } line)
+            {
+                return;
+            }
+
+            lock (errors)
+            {
+                errors.Add(line);
+                output.WriteLine(line); // the child's progress lines
+            }
+        };
+        process.BeginErrorReadLine();
+        var result = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0 || string.IsNullOrWhiteSpace(result))
+        {
+            string tail;
+            lock (errors)
+            {
+                tail = string.Join('\n', errors.TakeLast(20));
+            }
+
+            throw new InvalidOperationException($"S0's process exited with {process.ExitCode}: {tail}");
+        }
+
+        var last = result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
+        return JsonSerializer.Deserialize<RawPost>(last, Json) ?? throw new InvalidOperationException("S0's process printed no result");
+    }
+
+    /// <summary>The child's unmeasured run of the same loop first: three seconds, less for a short phase.</summary>
+    internal static TimeSpan WarmUpFor(TimeSpan duration) => TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(3).Ticks, Math.Max(duration.Ticks / 2, TimeSpan.FromMilliseconds(300).Ticks)));
+
+    /// <summary><c>hookline bench-s0</c>: hidden; what <see cref="MeasureAsync"/> starts. Prints the half's figures as JSON.</summary>
+    public static Command Create()
+    {
+        var concurrency = new Option<int>("--concurrency") { Required = true };
+        var seconds = new Option<double>("--seconds") { Required = true };
+        var phaseSeconds = new Option<double>("--phase-seconds") { Required = true };
+        var warmUpSeconds = new Option<double>("--warmup-seconds") { Required = true };
+        var label = new Option<string>("--label") { Required = true };
+        var command = new Command(CommandName, "S0 of hookline bench, in a process of its own.") { Hidden = true };
+        foreach (var option in new Option[] { concurrency, seconds, phaseSeconds, warmUpSeconds, label })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, _) =>
+        {
+            var options = new BenchOptions { Concurrency = Math.Max(1, parse.GetValue(concurrency)), Duration = TimeSpan.FromSeconds(parse.GetValue(phaseSeconds)) };
+            var name = parse.GetValue(label)!;
+            await using var sink = await Sink.StartAsync();
+            await RawPostScenario.MeasureAsync(sink, options, TimeSpan.FromSeconds(parse.GetValue(warmUpSeconds)), Console.Error, name + " (its process warming up)");
+            var measured = await RawPostScenario.MeasureAsync(sink, options, TimeSpan.FromSeconds(parse.GetValue(seconds)), Console.Error, name);
+            await Console.Out.WriteLineAsync(JsonSerializer.Serialize(measured with { ThreadPoolSpinLimit = Machine.SpinLimit() }, Json));
+            return 0;
+        });
+        return command;
+    }
+
+    private static string Invariant(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
