@@ -7,11 +7,11 @@ namespace Hookline.Cli.Bench;
 
 /// <summary>
 /// S0 in a process of its own: its loops and a sink of its own, with .NET's default runtime settings, whatever
-/// Hookline's runtimeconfig says. S0 is the yardstick, what a plain .NET client and server reach on this machine;
-/// run in the bench's process it ran under Hookline's settings, and the thread pool setting Hookline ships (no
-/// spinning; Hookline.Cli.csproj) left a fifth of a core idle in S0's loop and lowered the yardstick by 3–12 %
-/// (docs/benchmarks.md, Before and after). Started once per S0 half; it warms up before it measures, since its JIT
-/// starts cold.
+/// Hookline's runtimeconfig says. S0 is the yardstick, what a plain .NET client and server reach on this machine. Run
+/// in the bench's process, it ran under Hookline's settings (the thread pool setting Hookline ships, no spinning, left
+/// a quarter of a core idle in S0's loop) and beside the bench's grown heap and idle threads: a process of its own
+/// reads about a fifth higher (docs/benchmarks.md, Before and after). Started once per S0 half; it warms its loop up
+/// before it measures, since its JIT starts cold.
 /// </summary>
 internal static class RawPostProcess
 {
@@ -54,13 +54,30 @@ internal static class RawPostProcess
 
             lock (errors)
             {
+                if (errors.Count == 40)
+                {
+                    errors.RemoveAt(0); // kept for the error message only: its last lines
+                }
+
                 errors.Add(line);
                 output.WriteLine(line); // the child's progress lines
             }
         };
         process.BeginErrorReadLine();
-        var result = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        // Bounded like every phase: the half, its warm-up and a minute for the process to start and stop.
+        using var limit = new CancellationTokenSource(duration + WarmUpFor(duration) + TimeSpan.FromMinutes(1));
+        string result;
+        try
+        {
+            result = await process.StandardOutput.ReadToEndAsync(limit.Token);
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"S0's process ({label}) did not finish in time; killed");
+        }
+
         if (process.ExitCode != 0 || string.IsNullOrWhiteSpace(result))
         {
             string tail;
