@@ -129,8 +129,8 @@ public sealed class BenchSmokeTests(ITestOutputHelper output) : IDisposable
     private async Task<(int ExitCode, string Log)> RunBenchAsync(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _directory };
-        start.Environment.Remove("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit");
-        start.Environment.Remove("COMPlus_ThreadPool_UnfairSemaphoreSpinLimit");
+        start.Environment.Remove(Hookline.Cli.Bench.Machine.SpinLimitVariable);
+        start.Environment.Remove(Hookline.Cli.Bench.Machine.SpinLimitLegacyVariable);
         start.ArgumentList.Add(ServerProcess.HooklineDll());
         start.ArgumentList.Add("bench");
         foreach (var arg in args)

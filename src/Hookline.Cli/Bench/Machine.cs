@@ -32,8 +32,7 @@ internal sealed record Machine(string Cpu, string L3Cache, int Cores, double Mem
     /// </summary>
     internal static string SpinLimit()
     {
-        var variable = Environment.GetEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit")
-            ?? Environment.GetEnvironmentVariable("COMPlus_ThreadPool_UnfairSemaphoreSpinLimit");
+        var variable = Environment.GetEnvironmentVariable(SpinLimitVariable) ?? Environment.GetEnvironmentVariable(SpinLimitLegacyVariable);
         if (variable is not null
             && uint.TryParse(variable.StartsWith("0x", StringComparison.Ordinal) ? variable[2..] : variable, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var fromEnvironment))
         {
@@ -42,6 +41,12 @@ internal sealed record Machine(string Cpu, string L3Cache, int Cores, double Mem
 
         return AppContext.GetData("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit")?.ToString() ?? "70 (.NET's default)";
     }
+
+    /// <summary>The environment variable that sets the spin limit, over any runtimeconfig.</summary>
+    internal const string SpinLimitVariable = "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit";
+
+    /// <summary>Its older spelling, which the runtime still reads when the first is not set.</summary>
+    internal const string SpinLimitLegacyVariable = "COMPlus_ThreadPool_UnfairSemaphoreSpinLimit";
 
     private static string CpuModel()
         => File.Exists("/proc/cpuinfo")

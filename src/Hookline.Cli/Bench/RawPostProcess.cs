@@ -41,10 +41,10 @@ internal static class RawPostProcess
             start.ArgumentList.Add(arg);
         }
 
-        start.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = DefaultSpinLimit;
-        start.Environment.Remove("COMPlus_ThreadPool_UnfairSemaphoreSpinLimit");
+        start.Environment[Machine.SpinLimitVariable] = DefaultSpinLimit;
+        start.Environment.Remove(Machine.SpinLimitLegacyVariable);
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start S0's process");
-        var errors = new List<string>();
+        var errors = new Queue<string>();
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is not { } line)
@@ -54,12 +54,12 @@ internal static class RawPostProcess
 
             lock (errors)
             {
-                if (errors.Count == 40)
+                if (errors.Count == 20)
                 {
-                    errors.RemoveAt(0); // kept for the error message only: its last lines
+                    errors.Dequeue(); // kept for the error message only: its last lines
                 }
 
-                errors.Add(line);
+                errors.Enqueue(line);
                 output.WriteLine(line); // the child's progress lines
             }
         };
@@ -83,7 +83,7 @@ internal static class RawPostProcess
             string tail;
             lock (errors)
             {
-                tail = string.Join('\n', errors.TakeLast(20));
+                tail = string.Join('\n', errors);
             }
 
             throw new InvalidOperationException($"S0's process exited with {process.ExitCode}: {tail}");
