@@ -28,7 +28,7 @@ internal sealed record Machine(string Cpu, string L3Cache, int Cores, double Mem
     /// <summary>
     /// How long the thread pool's idle workers spin before they block. The environment's
     /// <c>DOTNET_ThreadPool_UnfairSemaphoreSpinLimit</c> (read by the runtime as hexadecimal) wins over the
-    /// runtimeconfig's setting, which Hookline ships as 0 (Hookline.Cli.csproj); .NET's own default is 70.
+    /// runtimeconfig's setting, which Hookline leaves at .NET's default, 70 (Hookline.Cli.csproj says why).
     /// </summary>
     internal static string SpinLimit()
     {
