@@ -7,10 +7,10 @@ namespace Hookline.Cli.Bench;
 
 /// <summary>
 /// S0 in a process of its own: its loops and a sink of its own, with .NET's default runtime settings, whatever
-/// Hookline's runtimeconfig says. S0 is the yardstick, what a plain .NET client and server reach on this machine. Run
-/// in the bench's process, it ran under Hookline's settings (the thread pool setting Hookline ships, no spinning, left
-/// a quarter of a core idle in S0's loop) and beside the bench's grown heap and idle threads: a process of its own
-/// reads about a fifth higher (docs/benchmarks.md, Before and after). Started once per S0 half; it warms its loop up
+/// Hookline's runtimeconfig or the bench's environment says. S0 is the yardstick, what a plain .NET client and server
+/// reach on this machine. Run in the bench's process, it ran under Hookline's settings (a thread pool setting Hookline
+/// shipped for a while, no spinning, left a quarter of a core idle in S0's loop) and beside the bench's grown heap and
+/// idle threads: a process of its own reads about a fifth higher (docs/benchmarks.md, Before and after). Started once per S0 half; it warms its loop up
 /// before it measures, since its JIT starts cold.
 /// </summary>
 internal static class RawPostProcess
@@ -31,11 +31,12 @@ internal static class RawPostProcess
             throw new FileNotFoundException("hookline.dll is not next to the bench; run the bench from a build of Hookline.Cli.", dll);
         }
 
+        var warmUp = WarmUpFor(duration);
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[]
         {
             dll, CommandName, "--concurrency", Invariant(options.Concurrency), "--seconds", Invariant(duration.TotalSeconds),
-            "--phase-seconds", Invariant(options.Duration.TotalSeconds), "--warmup-seconds", Invariant(WarmUpFor(duration).TotalSeconds), "--label", label,
+            "--phase-seconds", Invariant(options.Duration.TotalSeconds), "--warmup-seconds", Invariant(warmUp.TotalSeconds), "--label", label,
         })
         {
             start.ArgumentList.Add(arg);
@@ -65,7 +66,7 @@ internal static class RawPostProcess
         };
         process.BeginErrorReadLine();
         // Bounded like every phase: the half, its warm-up and a minute for the process to start and stop.
-        using var limit = new CancellationTokenSource(duration + WarmUpFor(duration) + TimeSpan.FromMinutes(1));
+        using var limit = new CancellationTokenSource(duration + warmUp + TimeSpan.FromMinutes(1));
         string result;
         try
         {
