@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Text;
 using Hookline.Cli.Bench;
+using Hookline.Core;
+using Microsoft.Data.Sqlite;
 using TestCluster = Hookline.Tests.Postgres.PostgresCluster;
 using Npgsql;
 
@@ -9,10 +11,12 @@ namespace Hookline.Cli.Tests;
 /// <summary>
 /// The logs under the bench's S1 floor. The floor stands for a durable forwarder (its 201 follows the events to
 /// disk, its outcomes count once durable), so what it writes must all be there, and counted only once written:
-/// an append-only file, and two tables on a real PostgreSQL cluster.
+/// an append-only file, and two tables on a real PostgreSQL cluster; and the floor's indexed records, in a real SQLite
+/// database and on that cluster.
 /// </summary>
 public sealed class ForwarderLogTests : IDisposable
 {
+    private const string Account = "acc_floorTest00001";
     private readonly string _directory = Directory.CreateTempSubdirectory("hookline-forwarder-log-").FullName;
 
     [Fact]
@@ -21,7 +25,7 @@ public sealed class ForwarderLogTests : IDisposable
         var path = Path.Combine(_directory, "log");
         using var log = new FileForwarderLog(path);
 
-        await log.AppendEventsAsync([new Pending("evt_A", Encoding.UTF8.GetBytes("""{"a":1}""")), new Pending("evt_B", Encoding.UTF8.GetBytes("""{"b":2}"""))]);
+        await log.AppendEventsAsync([new Pending("evt_A", Account, Encoding.UTF8.GetBytes("""{"a":1}""")), new Pending("evt_B", Account, Encoding.UTF8.GetBytes("""{"b":2}"""))]);
 
         Assert.Equal([("evt_A", """{"a":1}"""), ("evt_B", """{"b":2}""")], ReadFile(path).Select(r => (r.Id, Encoding.UTF8.GetString(r.Bytes))));
     }
@@ -48,7 +52,7 @@ public sealed class ForwarderLogTests : IDisposable
         try
         {
             var log = new PostgresForwarderLog(connectionString);
-            await log.AppendEventsAsync([new Pending("evt_first", [7])]);
+            await log.AppendEventsAsync([new Pending("evt_first", Account, [7])]);
 
             // Committed when the append completes: another connection sees it.
             Assert.Equal([("evt_first", 7)], await ReadTableAsync(connectionString, "SELECT id, get_byte(body, 0) FROM floor_events"));
@@ -69,6 +73,67 @@ public sealed class ForwarderLogTests : IDisposable
     }
 
     [Fact]
+    public async Task Sqlite_records_log_commits_concurrent_events_and_deliveries_once_each_indexed_for_reads()
+    {
+        var path = Path.Combine(_directory, "records.db");
+        var log = new SqliteRecordsLog(path);
+        await log.AppendEventsAsync([new Pending("evt_first", Account, [7])]);
+
+        // Committed when the append completes: another connection sees it.
+        Assert.Equal([("evt_first", 7)], ReadSqlite(path, "SELECT id, body FROM floor_event_records"));
+
+        await AppendConcurrentlyAsync(log);
+        log.Dispose();
+
+        var events = ReadSqlite(path, "SELECT id, body FROM floor_event_records WHERE id <> 'evt_first'");
+        var deliveries = ReadSqlite(path, "SELECT event_id, status FROM floor_delivery_records");
+        AssertWrittenOnce(events, deliveries);
+        Assert.Equal(800, log.DurableOutcomes);
+        AssertRecordShapes(
+            ReadSqlite(path, "SELECT account_id, 0 FROM floor_event_records").Select(r => r.Item1),
+            ReadSqlite(path, "SELECT id, 0 FROM floor_delivery_records").Select(r => r.Item1),
+            ReadSqlite(path, "SELECT webhook_id, 0 FROM floor_delivery_records").Select(r => r.Item1));
+
+        // The reads an API makes go through the indexes (what the records floor pays for).
+        Assert.Contains("floor_delivery_records_by_event", Plan(path, "SELECT * FROM floor_delivery_records WHERE event_id = 'evt_1_1'"));
+        Assert.Contains("floor_delivery_records_by_webhook", Plan(path, $"SELECT * FROM floor_delivery_records WHERE webhook_id = '{ForwarderRecords.WebhookId}' ORDER BY created_at DESC LIMIT 10"));
+        Assert.Contains("floor_event_records_by_account", Plan(path, $"SELECT * FROM floor_event_records WHERE account_id = '{Account}' ORDER BY created_at DESC LIMIT 10"));
+    }
+
+    [Fact]
+    public async Task Postgres_records_log_commits_concurrent_events_and_deliveries_once_each_indexed_for_reads()
+    {
+        var cluster = await TestCluster.SharedAsync();
+        var connectionString = await cluster.CreateDatabaseAsync("floor_records");
+        try
+        {
+            var log = new PostgresRecordsLog(connectionString);
+            await log.AppendEventsAsync([new Pending("evt_first", Account, [7])]);
+            Assert.Equal([("evt_first", 7)], await ReadTableAsync(connectionString, "SELECT id, get_byte(body, 0) FROM floor_event_records"));
+
+            await AppendConcurrentlyAsync(log);
+            log.Dispose();
+
+            var events = await ReadTableAsync(connectionString, "SELECT id, get_byte(body, 0) FROM floor_event_records WHERE id <> 'evt_first'");
+            var deliveries = await ReadTableAsync(connectionString, "SELECT event_id, status FROM floor_delivery_records");
+            AssertWrittenOnce(events, deliveries);
+            Assert.Equal(800, log.DurableOutcomes);
+            AssertRecordShapes(
+                (await ReadTableAsync(connectionString, "SELECT account_id, 0 FROM floor_event_records")).Select(r => r.Item1),
+                (await ReadTableAsync(connectionString, "SELECT id, 0 FROM floor_delivery_records")).Select(r => r.Item1),
+                (await ReadTableAsync(connectionString, "SELECT webhook_id, 0 FROM floor_delivery_records")).Select(r => r.Item1));
+            Assert.Equal(
+                ["floor_delivery_records_by_event", "floor_delivery_records_by_webhook", "floor_delivery_records_pkey", "floor_event_records_by_account", "floor_event_records_pkey"],
+                (await ReadTableAsync(connectionString, "SELECT indexname, 0 FROM pg_indexes WHERE tablename LIKE 'floor_%' ORDER BY indexname")).Select(r => r.Item1));
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await cluster.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    [Fact]
     public void An_id_longer_than_the_file_frame_allows_is_refused() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => FileForwarderLog.Frame(new MemoryStream(), new string('x', FileForwarderLog.MaxIdLength + 1), []));
 
@@ -79,7 +144,7 @@ public sealed class ForwarderLogTests : IDisposable
     {
         for (var i = 0; i < 100; i++)
         {
-            var appended = log.AppendEventsAsync([new Pending($"evt_{t}_{i}", [(byte)t])]);
+            var appended = log.AppendEventsAsync([new Pending($"evt_{t}_{i}", Account, [(byte)t])]);
             log.AppendOutcome($"out_{t}_{i}", 200 + t);
             await appended;
         }
@@ -93,6 +158,42 @@ public sealed class ForwarderLogTests : IDisposable
         Assert.Equal(800, outcomes.Count);
         Assert.Equal(800, outcomes.Select(r => r.Id).Distinct().Count());
         Assert.All(outcomes, r => Assert.Equal(200 + int.Parse(r.Id.Split('_')[1]), r.Value));
+    }
+
+    /// <summary>Every event row carries its account; every delivery row a delivery id of its own, and the floor's webhook.</summary>
+    private static void AssertRecordShapes(IEnumerable<string> accounts, IEnumerable<string> deliveryIds, IEnumerable<string> webhooks)
+    {
+        Assert.All(accounts, a => Assert.Equal(Account, a));
+        var ids = deliveryIds.ToList();
+        Assert.Equal(800, ids.Distinct().Count());
+        Assert.All(ids, id => Assert.True(Ids.IsValid(id, Ids.Delivery), id));
+        Assert.All(webhooks, w => Assert.Equal(ForwarderRecords.WebhookId, w));
+    }
+
+    /// <summary>Rows of a text and a number (or a body, read as its first byte).</summary>
+    private static List<(string, int)> ReadSqlite(string path, string sql) => QuerySqlite(path, sql, reader => (reader.GetString(0), reader.GetValue(1) switch
+    {
+        byte[] body => body[0],
+        var number => Convert.ToInt32(number, System.Globalization.CultureInfo.InvariantCulture),
+    }));
+
+    /// <summary>What SQLite's planner would do for <paramref name="sql"/>, one line per step.</summary>
+    private static string Plan(string path, string sql) => string.Join("\n", QuerySqlite(path, $"EXPLAIN QUERY PLAN {sql}", reader => reader.GetString(3)));
+
+    private static List<T> QuerySqlite<T>(string path, string sql, Func<SqliteDataReader, T> row)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, Mode = SqliteOpenMode.ReadOnly }.ConnectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<T>();
+        while (reader.Read())
+        {
+            rows.Add(row(reader));
+        }
+
+        return rows;
     }
 
     /// <summary>The frames back: length of the rest, the id's length, the id, the bytes.</summary>

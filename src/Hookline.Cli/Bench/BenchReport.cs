@@ -25,6 +25,9 @@ internal sealed class StoreReport(string store)
 
     public FloorResult? S1Floor { get; set; }
 
+    /// <summary>The floor again, keeping indexed records an API reads through (<see cref="ForwarderRecords"/>).</summary>
+    public FloorResult? S1FloorRecords { get; set; }
+
     public IngestionResult? S1Ingestion { get; set; }
 
     public List<LatencyResult>? S2 { get; set; }

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using Hookline.Core;
+using Microsoft.Data.Sqlite;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -240,4 +242,170 @@ internal sealed class PostgresForwarderLog : ForwarderLog
     }
 
     protected override void Close() => _connection.Dispose();
+}
+
+
+/// <summary>
+/// The records a webhook platform must keep to answer its API, and no more: an event row (its body, indexed by id and by
+/// account and time) and, once attempted, a delivery row (its outcome, indexed by id, by event, and by webhook and time).
+/// No foreign key, lease, retry state or attempt history. Beside the unindexed log of the plain floor, what keeping
+/// those records indexed costs the leanest forwarder on each store.
+/// </summary>
+internal static class ForwarderRecords
+{
+    /// <summary>The one webhook the floor delivers to (S1's shape); its id only labels the rows.</summary>
+    public const string WebhookId = "wh_floor0000000000";
+
+    /// <summary>The schema on both stores, given how each spells an id's type (ordered bytewise) and a body's.</summary>
+    public static string Schema(string key, string bytes) => $"""
+        CREATE TABLE IF NOT EXISTS floor_event_records (id {key} PRIMARY KEY, account_id {key} NOT NULL, created_at bigint NOT NULL, body {bytes} NOT NULL);
+        CREATE INDEX IF NOT EXISTS floor_event_records_by_account ON floor_event_records (account_id, created_at);
+        CREATE TABLE IF NOT EXISTS floor_delivery_records (id {key} PRIMARY KEY, event_id {key} NOT NULL, webhook_id {key} NOT NULL, status integer NOT NULL, created_at bigint NOT NULL);
+        CREATE INDEX IF NOT EXISTS floor_delivery_records_by_event ON floor_delivery_records (event_id);
+        CREATE INDEX IF NOT EXISTS floor_delivery_records_by_webhook ON floor_delivery_records (webhook_id, created_at);
+        """;
+}
+
+/// <summary>
+/// <see cref="ForwarderRecords"/> in PostgreSQL, one transaction per group, the rows sent in by binary COPY and
+/// committed with a WAL flush.
+/// </summary>
+internal sealed class PostgresRecordsLog : ForwarderLog
+{
+    private readonly NpgsqlConnection _connection;
+
+    public PostgresRecordsLog(string connectionString)
+        : base("forwarder postgres records")
+    {
+        _connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        _connection.Open();
+        using (var create = new NpgsqlCommand(ForwarderRecords.Schema("text COLLATE \"C\"", "bytea"), _connection))
+        {
+            create.ExecuteNonQuery();
+        }
+
+        Start();
+    }
+
+    protected override void Write(IReadOnlyList<Entry> group)
+    {
+        var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+        using var transaction = _connection.BeginTransaction();
+        if (group.Any(e => e.Events is not null))
+        {
+            using var events = _connection.BeginBinaryImport("COPY floor_event_records (id, account_id, created_at, body) FROM STDIN (FORMAT BINARY)");
+            foreach (var e in group.Where(e => e.Events is not null).SelectMany(e => e.Events!))
+            {
+                events.StartRow();
+                events.Write(e.Id, NpgsqlDbType.Text);
+                events.Write(e.AccountId, NpgsqlDbType.Text);
+                events.Write(now, NpgsqlDbType.Bigint);
+                events.Write(e.Body, NpgsqlDbType.Bytea);
+            }
+
+            events.Complete();
+        }
+
+        if (group.Any(e => e.Events is null))
+        {
+            using var deliveries = _connection.BeginBinaryImport("COPY floor_delivery_records (id, event_id, webhook_id, status, created_at) FROM STDIN (FORMAT BINARY)");
+            foreach (var e in group.Where(e => e.Events is null))
+            {
+                deliveries.StartRow();
+                deliveries.Write(Ids.New(Ids.Delivery), NpgsqlDbType.Text);
+                deliveries.Write(e.Id!, NpgsqlDbType.Text);
+                deliveries.Write(ForwarderRecords.WebhookId, NpgsqlDbType.Text);
+                deliveries.Write(e.Status, NpgsqlDbType.Integer);
+                deliveries.Write(now, NpgsqlDbType.Bigint);
+            }
+
+            deliveries.Complete();
+        }
+
+        transaction.Commit();
+    }
+
+    protected override void Close() => _connection.Dispose();
+}
+
+/// <summary>
+/// <see cref="ForwarderRecords"/> in a SQLite database of its own, as Hookline keeps its store: WAL, <c>synchronous=FULL</c>
+/// (one fsync per group), a 32 MiB page cache, prepared inserts.
+/// </summary>
+internal sealed class SqliteRecordsLog : ForwarderLog
+{
+    private readonly SqliteConnection _connection;
+    private readonly SqliteCommand _event;
+    private readonly SqliteCommand _delivery;
+
+    public SqliteRecordsLog(string path)
+        : base("forwarder sqlite records")
+    {
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ConnectionString);
+        _connection.Open();
+        using (var create = _connection.CreateCommand())
+        {
+            create.CommandText = $"PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -32768; {ForwarderRecords.Schema("text", "blob")}";
+            create.ExecuteNonQuery();
+        }
+
+        _event = Prepare("INSERT INTO floor_event_records (id, account_id, created_at, body) VALUES ($1, $2, $3, $4)", 4);
+        _delivery = Prepare("INSERT INTO floor_delivery_records (id, event_id, webhook_id, status, created_at) VALUES ($1, $2, $3, $4, $5)", 5);
+        Start();
+    }
+
+    protected override void Write(IReadOnlyList<Entry> group)
+    {
+        var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+        using var transaction = _connection.BeginTransaction();
+        _event.Transaction = transaction;
+        _delivery.Transaction = transaction;
+        foreach (var entry in group)
+        {
+            if (entry.Events is { } events)
+            {
+                foreach (var e in events)
+                {
+                    var values = _event.Parameters;
+                    values[0].Value = e.Id;
+                    values[1].Value = e.AccountId;
+                    values[2].Value = now;
+                    values[3].Value = e.Body;
+                    _event.ExecuteNonQuery();
+                }
+            }
+            else
+            {
+                var values = _delivery.Parameters;
+                values[0].Value = Ids.New(Ids.Delivery);
+                values[1].Value = entry.Id!;
+                values[2].Value = ForwarderRecords.WebhookId;
+                values[3].Value = entry.Status;
+                values[4].Value = now;
+                _delivery.ExecuteNonQuery();
+            }
+        }
+
+        transaction.Commit();
+    }
+
+    protected override void Close()
+    {
+        _event.Dispose();
+        _delivery.Dispose();
+        _connection.Dispose();
+    }
+
+    private SqliteCommand Prepare(string sql, int parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        for (var i = 1; i <= parameters; i++)
+        {
+            command.Parameters.Add(new SqliteParameter($"${i}", null));
+        }
+
+        command.Prepare();
+        return command;
+    }
 }

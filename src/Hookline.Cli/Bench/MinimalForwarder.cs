@@ -85,8 +85,9 @@ internal sealed class MinimalForwarder : IHookline
             foreach (var item in items.EnumerateArray())
             {
                 var id = Ids.New(Ids.Event);
-                var envelope = Envelope.Render(item.GetProperty("account_id").GetString()!, item.GetProperty("event").GetString()!, item.GetProperty("payload"), now);
-                events.Add(new Pending(id, envelope));
+                var account = item.GetProperty("account_id").GetString()!;
+                var envelope = Envelope.Render(account, item.GetProperty("event").GetString()!, item.GetProperty("payload"), now);
+                events.Add(new Pending(id, account, envelope));
             }
         }
 
@@ -155,5 +156,5 @@ internal sealed class MinimalForwarder : IHookline
     }
 }
 
-/// <summary>One event the floor took: its id and the envelope it sends.</summary>
-internal sealed record Pending(string Id, byte[] Body);
+/// <summary>One event the floor took: its id, its account and the envelope it sends.</summary>
+internal sealed record Pending(string Id, string AccountId, byte[] Body);

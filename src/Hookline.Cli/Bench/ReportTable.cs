@@ -64,13 +64,21 @@ internal static class ReportTable
         yield return ("S1", "ack p50/p99 ms (batch)", s => s.S1 is { } r ? Pair(r.Ack) : null);
         yield return ("S1", "ingest→received p50/p99 ms", s => s.S1 is { } r ? Pair(r.EndToEnd) : null);
         yield return ("S1", "lost / duplicates", s => s.S1 is { } r ? $"{r.Lost} / {r.Duplicates}" : null);
-        yield return ("S1 floor", "minimal durable forwarder: deliveries/s (÷ its own S0's)", s => s.S1Floor is { } f
-            ? $"{N(f.DeliveriesPerSecond)} ({(f.RatioToS0 is { } v ? Pct(v) : "—")} of {(f.S0PerSecond is { } s0 ? N(s0) : "—")})"
-            : null);
-        yield return ("S1 floor", "CPU µs per delivery (cores used), elsewhere; lost / duplicates", s => s.S1Floor is { } f
-            ? $"{N(f.CpuMicrosecondsPerDelivery)} ({N(f.CoresUsed, 2)}), {(f.OtherCpuMicrosecondsPerDelivery is { } o ? N(o) : "—")}; {f.Lost} / {f.Duplicates}"
-            : null);
-        yield return ("S1 floor", "S1 ÷ floor", s => s.S1Floor?.S1RatioToFloor is { } v ? Pct(v) : null);
+        foreach (var (label, what, of) in new (string, string, Func<StoreReport, FloorResult?>)[]
+                 {
+                     ("S1 floor", "minimal durable forwarder", s => s.S1Floor),
+                     ("S1 floor, records", "the same, keeping indexed event and delivery rows", s => s.S1FloorRecords),
+                 })
+        {
+            yield return (label, $"{what}: deliveries/s (÷ its own S0's)", s => of(s) is { } f
+                ? $"{N(f.DeliveriesPerSecond)} ({(f.RatioToS0 is { } v ? Pct(v) : "—")} of {(f.S0PerSecond is { } s0 ? N(s0) : "—")})"
+                : null);
+            yield return (label, "CPU µs per delivery (cores used), elsewhere; lost / duplicates", s => of(s) is { } f
+                ? $"{N(f.CpuMicrosecondsPerDelivery)} ({N(f.CoresUsed, 2)}), {(f.OtherCpuMicrosecondsPerDelivery is { } o ? N(o) : "—")}; {f.Lost} / {f.Duplicates}"
+                : null);
+            yield return (label, "S1 ÷ this floor", s => of(s)?.S1RatioToFloor is { } v ? Pct(v) : null);
+        }
+
         foreach (var rate in stores.SelectMany(s => s.S2 ?? []).Select(r => r.Rate).Distinct())
         {
             LatencyResult? At(StoreReport s) => s.S2?.FirstOrDefault(r => r.Rate == rate);

@@ -68,34 +68,44 @@ internal static class ThroughputScenario
     }
 
     /// <summary>
-    /// S1's load against <see cref="MinimalForwarder"/>, keeping what it must not lose where this store would (an
-    /// append-only file beside SQLite's, two unindexed tables on PostgreSQL), between two halves of S0: the most any
-    /// durable design on this store could deliver here. Last, with the ingestion alone: it writes as many events as S1
-    /// does again, and a measured scenario after it would pay for the disk's share of that.
+    /// S1's load against <see cref="MinimalForwarder"/> twice, between two halves of S0: first keeping what it must not
+    /// lose where this store would (an append-only file beside SQLite's, two unindexed tables on PostgreSQL), the most any
+    /// durable design on this store could deliver here; then keeping the records an API reads through, indexed
+    /// (<see cref="ForwarderRecords"/>), what the leanest forwarder that can also answer for its deliveries could.
+    /// Last, with the ingestion alone: together they write as many events as S1 does twice again, and a measured
+    /// scenario after them would pay for the disk's share of that.
     /// </summary>
     public static async Task RunFloorAsync(ScenarioContext context)
     {
         var options = context.Options;
         var half = TimeSpan.FromTicks(options.Duration.Ticks / 2);
         var before = await RawPostProcess.MeasureAsync(options, half, context.Output, context.Label("S0 before floor"));
-        var floor = await MeasureFloorAsync(context);
+        var floor = await MeasureFloorAsync(context, records: false);
+        var records = await MeasureFloorAsync(context, records: true);
         var after = await RawPostProcess.MeasureAsync(options, half, context.Output, context.Label("S0 after floor"));
         var s0 = Math.Round((before.PerSecond + after.PerSecond) / 2, 1);
-        context.Report.S1Floor = floor with
+        FloorResult Against(FloorResult result) => result with
         {
             S0PerSecond = s0,
-            RatioToS0 = s0 > 0 ? floor.DeliveriesPerSecond / s0 : null,
-            S1RatioToFloor = context.Report.S1 is { } s1 && floor.DeliveriesPerSecond > 0 ? s1.DeliveriesPerSecond / floor.DeliveriesPerSecond : null,
+            RatioToS0 = s0 > 0 ? result.DeliveriesPerSecond / s0 : null,
+            S1RatioToFloor = context.Report.S1 is { } s1 && result.DeliveriesPerSecond > 0 ? s1.DeliveriesPerSecond / result.DeliveriesPerSecond : null,
         };
+        context.Report.S1Floor = Against(floor);
+        context.Report.S1FloorRecords = Against(records);
     }
 
-    private static async Task<FloorResult> MeasureFloorAsync(ScenarioContext context)
+    private static async Task<FloorResult> MeasureFloorAsync(ScenarioContext context, bool records)
     {
         var options = context.Options;
         await using var instance = await context.Store.NewInstanceAsync(context.CancellationToken);
-        ForwarderLog log = instance.Settings.TryGetValue("Storage:ConnectionString", out var connectionString)
-            ? new PostgresForwarderLog(connectionString)
-            : new FileForwarderLog(Path.Combine(instance.DataDirectory, "forwarder.log"));
+        var postgres = instance.Settings.TryGetValue("Storage:ConnectionString", out var connectionString);
+        ForwarderLog log = (postgres, records) switch
+        {
+            (true, false) => new PostgresForwarderLog(connectionString!),
+            (true, true) => new PostgresRecordsLog(connectionString!),
+            (false, false) => new FileForwarderLog(Path.Combine(instance.DataDirectory, "forwarder.log")),
+            (false, true) => new SqliteRecordsLog(Path.Combine(instance.DataDirectory, "forwarder-records.db")),
+        };
         MinimalForwarder started;
         try
         {
@@ -109,7 +119,9 @@ internal static class ThroughputScenario
 
         await using var floor = started;
         var run = await SteadyRun.RunAsync(
-            new SteadyPlan(floor, context.Sink, BenchPayload.SampleAccount, options.BatchEvents, 1, context.Label("S1 floor")), options, context.Output);
+            new SteadyPlan(floor, context.Sink, BenchPayload.SampleAccount, options.BatchEvents, 1, context.Label(records ? "S1 floor, records" : "S1 floor")),
+            options,
+            context.Output);
         return new FloorResult(
             run.Events, run.Seconds, run.DeliveriesPerSecond, null, null, null, run.Ack, run.Account.EndToEnd, run.Account.Lost, run.Account.Duplicates,
             run.CpuMicrosecondsPerDelivery, run.CoresUsed, run.OtherCpuMicrosecondsPerDelivery);
