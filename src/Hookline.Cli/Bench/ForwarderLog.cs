@@ -244,7 +244,6 @@ internal sealed class PostgresForwarderLog : ForwarderLog
     protected override void Close() => _connection.Dispose();
 }
 
-
 /// <summary>
 /// The records a webhook platform must keep to answer its API, and no more: an event row (its body, indexed by id and by
 /// account and time) and, once attempted, a delivery row (its outcome, indexed by id, by event, and by webhook and time).
