@@ -186,22 +186,19 @@ internal sealed class FileForwarderLog : ForwarderLog
 }
 
 /// <summary>
-/// Two tables without indexes on a PostgreSQL database, one transaction per group: events and outcomes sent in by
-/// binary COPY, committed with the server's default durability (a WAL flush). The least any design on PostgreSQL
-/// asks of its server per delivery: an event row in, an outcome row in.
+/// A log in a PostgreSQL database, one transaction per group: the group's events, then its outcomes, each sent in by
+/// binary COPY, committed with the server's default durability (a WAL flush). What the tables are is the subclass's.
 /// </summary>
-internal sealed class PostgresForwarderLog : ForwarderLog
+internal abstract class PostgresCopyLog : ForwarderLog
 {
     private readonly NpgsqlConnection _connection;
 
-    public PostgresForwarderLog(string connectionString)
-        : base("forwarder postgres log")
+    protected PostgresCopyLog(string connectionString, string name, string schema)
+        : base(name)
     {
         _connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
         _connection.Open();
-        using (var create = new NpgsqlCommand(
-            "CREATE TABLE IF NOT EXISTS floor_events (id text NOT NULL, body bytea NOT NULL); CREATE TABLE IF NOT EXISTS floor_outcomes (id text NOT NULL, status integer NOT NULL)",
-            _connection))
+        using (var create = new NpgsqlCommand(schema, _connection))
         {
             create.ExecuteNonQuery();
         }
@@ -209,39 +206,74 @@ internal sealed class PostgresForwarderLog : ForwarderLog
         Start();
     }
 
+    /// <summary>The COPY statement a group's events go in by, one row each (<see cref="WriteEvent"/>).</summary>
+    protected abstract string EventsCopy { get; }
+
+    /// <summary>The COPY statement a group's outcomes go in by, one row each (<see cref="WriteOutcome"/>).</summary>
+    protected abstract string OutcomesCopy { get; }
+
+    /// <summary>One event's row, started; <paramref name="now"/> is the group's time in Unix milliseconds.</summary>
+    protected abstract void WriteEvent(NpgsqlBinaryImporter row, Pending e, long now);
+
+    /// <summary>One outcome's row, started; <paramref name="now"/> is the group's time in Unix milliseconds.</summary>
+    protected abstract void WriteOutcome(NpgsqlBinaryImporter row, Entry outcome, long now);
+
     protected override void Write(IReadOnlyList<Entry> group)
     {
+        var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
         using var transaction = _connection.BeginTransaction();
-        if (group.Any(e => e.Events is not null))
-        {
-            using var events = _connection.BeginBinaryImport("COPY floor_events (id, body) FROM STDIN (FORMAT BINARY)");
-            foreach (var e in group.Where(e => e.Events is not null).SelectMany(e => e.Events!))
-            {
-                events.StartRow();
-                events.Write(e.Id, NpgsqlDbType.Text);
-                events.Write(e.Body, NpgsqlDbType.Bytea);
-            }
-
-            events.Complete();
-        }
-
-        if (group.Any(e => e.Events is null))
-        {
-            using var outcomes = _connection.BeginBinaryImport("COPY floor_outcomes (id, status) FROM STDIN (FORMAT BINARY)");
-            foreach (var e in group.Where(e => e.Events is null))
-            {
-                outcomes.StartRow();
-                outcomes.Write(e.Id!, NpgsqlDbType.Text);
-                outcomes.Write(e.Status, NpgsqlDbType.Integer);
-            }
-
-            outcomes.Complete();
-        }
-
+        Copy(EventsCopy, group.Where(e => e.Events is not null).SelectMany(e => e.Events!), (row, e) => WriteEvent(row, e, now));
+        Copy(OutcomesCopy, group.Where(e => e.Events is null), (row, e) => WriteOutcome(row, e, now));
         transaction.Commit();
     }
 
     protected override void Close() => _connection.Dispose();
+
+    private void Copy<T>(string sql, IEnumerable<T> rows, Action<NpgsqlBinaryImporter, T> write)
+    {
+        NpgsqlBinaryImporter? importer = null;
+        try
+        {
+            foreach (var row in rows)
+            {
+                importer ??= _connection.BeginBinaryImport(sql);
+                importer.StartRow();
+                write(importer, row);
+            }
+
+            importer?.Complete();
+        }
+        finally
+        {
+            importer?.Dispose();
+        }
+    }
+}
+
+/// <summary>
+/// Two tables without indexes: the least any design on PostgreSQL asks of its server per delivery, an event row in, an
+/// outcome row in.
+/// </summary>
+internal sealed class PostgresForwarderLog(string connectionString) : PostgresCopyLog(
+    connectionString,
+    "forwarder postgres log",
+    "CREATE TABLE IF NOT EXISTS floor_events (id text NOT NULL, body bytea NOT NULL); CREATE TABLE IF NOT EXISTS floor_outcomes (id text NOT NULL, status integer NOT NULL)")
+{
+    protected override string EventsCopy => "COPY floor_events (id, body) FROM STDIN (FORMAT BINARY)";
+
+    protected override string OutcomesCopy => "COPY floor_outcomes (id, status) FROM STDIN (FORMAT BINARY)";
+
+    protected override void WriteEvent(NpgsqlBinaryImporter row, Pending e, long now)
+    {
+        row.Write(e.Id, NpgsqlDbType.Text);
+        row.Write(e.Body, NpgsqlDbType.Bytea);
+    }
+
+    protected override void WriteOutcome(NpgsqlBinaryImporter row, Entry outcome, long now)
+    {
+        row.Write(outcome.Id!, NpgsqlDbType.Text);
+        row.Write(outcome.Status, NpgsqlDbType.Integer);
+    }
 }
 
 /// <summary>
@@ -265,66 +297,30 @@ internal static class ForwarderRecords
         """;
 }
 
-/// <summary>
-/// <see cref="ForwarderRecords"/> in PostgreSQL, one transaction per group, the rows sent in by binary COPY and
-/// committed with a WAL flush.
-/// </summary>
-internal sealed class PostgresRecordsLog : ForwarderLog
+/// <summary><see cref="ForwarderRecords"/> in PostgreSQL: two indexed tables.</summary>
+internal sealed class PostgresRecordsLog(string connectionString) : PostgresCopyLog(
+    connectionString, "forwarder postgres records", ForwarderRecords.Schema("text COLLATE \"C\"", "bytea"))
 {
-    private readonly NpgsqlConnection _connection;
+    protected override string EventsCopy => "COPY floor_event_records (id, account_id, created_at, body) FROM STDIN (FORMAT BINARY)";
 
-    public PostgresRecordsLog(string connectionString)
-        : base("forwarder postgres records")
+    protected override string OutcomesCopy => "COPY floor_delivery_records (id, event_id, webhook_id, status, created_at) FROM STDIN (FORMAT BINARY)";
+
+    protected override void WriteEvent(NpgsqlBinaryImporter row, Pending e, long now)
     {
-        _connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
-        _connection.Open();
-        using (var create = new NpgsqlCommand(ForwarderRecords.Schema("text COLLATE \"C\"", "bytea"), _connection))
-        {
-            create.ExecuteNonQuery();
-        }
-
-        Start();
+        row.Write(e.Id, NpgsqlDbType.Text);
+        row.Write(e.AccountId, NpgsqlDbType.Text);
+        row.Write(now, NpgsqlDbType.Bigint);
+        row.Write(e.Body, NpgsqlDbType.Bytea);
     }
 
-    protected override void Write(IReadOnlyList<Entry> group)
+    protected override void WriteOutcome(NpgsqlBinaryImporter row, Entry outcome, long now)
     {
-        var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
-        using var transaction = _connection.BeginTransaction();
-        if (group.Any(e => e.Events is not null))
-        {
-            using var events = _connection.BeginBinaryImport("COPY floor_event_records (id, account_id, created_at, body) FROM STDIN (FORMAT BINARY)");
-            foreach (var e in group.Where(e => e.Events is not null).SelectMany(e => e.Events!))
-            {
-                events.StartRow();
-                events.Write(e.Id, NpgsqlDbType.Text);
-                events.Write(e.AccountId, NpgsqlDbType.Text);
-                events.Write(now, NpgsqlDbType.Bigint);
-                events.Write(e.Body, NpgsqlDbType.Bytea);
-            }
-
-            events.Complete();
-        }
-
-        if (group.Any(e => e.Events is null))
-        {
-            using var deliveries = _connection.BeginBinaryImport("COPY floor_delivery_records (id, event_id, webhook_id, status, created_at) FROM STDIN (FORMAT BINARY)");
-            foreach (var e in group.Where(e => e.Events is null))
-            {
-                deliveries.StartRow();
-                deliveries.Write(Ids.New(Ids.Delivery), NpgsqlDbType.Text);
-                deliveries.Write(e.Id!, NpgsqlDbType.Text);
-                deliveries.Write(ForwarderRecords.WebhookId, NpgsqlDbType.Text);
-                deliveries.Write(e.Status, NpgsqlDbType.Integer);
-                deliveries.Write(now, NpgsqlDbType.Bigint);
-            }
-
-            deliveries.Complete();
-        }
-
-        transaction.Commit();
+        row.Write(Ids.New(Ids.Delivery), NpgsqlDbType.Text);
+        row.Write(outcome.Id!, NpgsqlDbType.Text);
+        row.Write(ForwarderRecords.WebhookId, NpgsqlDbType.Text);
+        row.Write(outcome.Status, NpgsqlDbType.Integer);
+        row.Write(now, NpgsqlDbType.Bigint);
     }
-
-    protected override void Close() => _connection.Dispose();
 }
 
 /// <summary>
