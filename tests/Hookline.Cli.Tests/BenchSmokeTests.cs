@@ -48,6 +48,10 @@ public sealed class BenchSmokeTests(ITestOutputHelper output) : IDisposable
         Assert.True(store.GetProperty("s1").GetProperty("writer").GetProperty("busy").GetDouble() > 0);
         Assert.True(store.GetProperty("s1").GetProperty("writer").GetProperty("cpu").GetDouble() > 0);
         Assert.True(store.GetProperty("s1").GetProperty("other_cpu_microseconds_per_delivery").GetDouble() >= 0);
+        // From /metrics: how the worker took S1's deliveries (from ingestion grants or by lease rounds), some of them.
+        var paths = store.GetProperty("s1").GetProperty("paths");
+        Assert.True(paths.GetProperty("granted").GetInt64() + paths.GetProperty("leased").GetInt64() > 0);
+        Assert.InRange(paths.GetProperty("leased_share").GetDouble(), 0, 1);
         // S1's floor, the minimal forwarder under S1's load in an S0 bracket of its own: every event delivered once,
         // its outcome on disk, and both ratios worked out.
         // Then again keeping indexed records, in the same S0 bracket.

@@ -54,12 +54,13 @@ internal sealed record RawPostResult(
 /// <summary>
 /// S1: batched ingestion, one webhook, deliveries per second from acceptance to the recorded 2xx. The CPU per
 /// delivery covers everything in the bench process: Hookline, the sink and the load generator; the other CPU per
-/// delivery is the rest of the machine's (PostgreSQL's server, on PostgreSQL).
+/// delivery is the rest of the machine's (PostgreSQL's server, on PostgreSQL). <see cref="Paths"/>: how the worker took
+/// the deliveries of the steady phase, from ingestion grants or by lease rounds.
 /// </summary>
 internal sealed record ThroughputResult(
     int BatchEvents, long Events, long Deliveries, double Seconds, double DeliveriesPerSecond, double ReceivedPerSecond, double? RecordedPerSecond,
     double? RatioToS0, Percentiles Ack, Percentiles EndToEnd, long Lost, long Duplicates, double DrainSeconds,
-    double CpuMicrosecondsPerDelivery, double CoresUsed, WriterLoad? Writer, double? OtherCpuMicrosecondsPerDelivery);
+    double CpuMicrosecondsPerDelivery, double CoresUsed, WriterLoad? Writer, double? OtherCpuMicrosecondsPerDelivery, DispatchPaths? Paths = null);
 
 /// <summary>
 /// S1's floor: S1's load against <see cref="MinimalForwarder"/> instead of Hookline, between two halves of S0 of its

@@ -61,6 +61,9 @@ internal static class ReportTable
         yield return ("S1", "CPU µs per delivery: ingestion, the POST (S0), the rest", s => s is { S1: { } r, S0: { } p, S1Ingestion: { } i }
             ? $"{N(i.CpuMicrosecondsPerEvent)}, {N(p.CpuMicrosecondsPerRequest)}, {N(r.CpuMicrosecondsPerDelivery - i.CpuMicrosecondsPerEvent - p.CpuMicrosecondsPerRequest)}"
             : null);
+        yield return ("S1", "deliveries taken by lease rounds (the rest from ingestion grants)", s => s.S1?.Paths?.LeasedShare is { } v
+            ? $"{Pct(v)} ({N(s.S1.Paths.Leased)} of {N(s.S1.Paths.Granted + s.S1.Paths.Leased)})"
+            : null);
         yield return ("S1", "ack p50/p99 ms (batch)", s => s.S1 is { } r ? Pair(r.Ack) : null);
         yield return ("S1", "ingest→received p50/p99 ms", s => s.S1 is { } r ? Pair(r.EndToEnd) : null);
         yield return ("S1", "lost / duplicates", s => s.S1 is { } r ? $"{r.Lost} / {r.Duplicates}" : null);

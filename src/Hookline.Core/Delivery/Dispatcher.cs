@@ -38,6 +38,8 @@ internal sealed partial class Dispatcher : BackgroundService
     /// <summary>A lease round or grant found no room; the next written batch of results wakes the poll loop.</summary>
     private volatile bool _starved;
     private long _leaseRounds;
+    private long _granted;
+    private long _leasedByRounds;
     private readonly HooklineMetrics _metrics;
 
     public Dispatcher(
@@ -74,6 +76,12 @@ internal sealed partial class Dispatcher : BackgroundService
         metrics.Meter.CreateObservableGauge("hookline.dispatcher.in_flight", () => _lanes.InFlight, "{attempt}", "Attempts in flight right now.");
         metrics.Meter.CreateObservableGauge("hookline.dispatcher.webhooks_holding", () => _lanes.Holding, "{webhook}", "Webhooks this worker holds back after consecutive failed attempts: one probe at a time, at most every few seconds.");
         metrics.Meter.CreateObservableCounter("hookline.dispatcher.lease_rounds", () => LeaseRounds, "{round}", "Lease queries completed since start.");
+        metrics.Meter.CreateObservableCounter(
+            "hookline.dispatcher.granted", () => Interlocked.Read(ref _granted), "{delivery}",
+            "Deliveries this worker took from ingestion grants, handed over in memory after the commit.");
+        metrics.Meter.CreateObservableCounter(
+            "hookline.dispatcher.leased", () => Interlocked.Read(ref _leasedByRounds), "{delivery}",
+            "Deliveries this worker took by lease rounds: retries, and what ingestion could not grant it (on PostgreSQL the dearer path).");
     }
 
     /// <summary>This worker's name in lease columns.</summary>
@@ -148,6 +156,7 @@ internal sealed partial class Dispatcher : BackgroundService
         if (result.Leased.Count > 0)
         {
             _lanes.Enqueue(result.Leased);
+            Interlocked.Add(ref _granted, result.Leased.Count);
         }
 
         if (result.LeftForLeaseRounds > 0)
@@ -230,6 +239,7 @@ internal sealed partial class Dispatcher : BackgroundService
             _lanes.Enqueue(leased);
             _lanes.Settle(share, leased, full: leased.Count == room);
             Interlocked.Increment(ref _leaseRounds);
+            Interlocked.Add(ref _leasedByRounds, leased.Count);
             return new Round(true, leased.Count, leased.Count == room, leased.CountBy(d => d.WebhookId).Any(c => c.Value >= share.PerWebhook));
         }
         catch (Exception e) when (e is not OperationCanceledException)

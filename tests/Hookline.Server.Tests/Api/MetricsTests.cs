@@ -41,6 +41,8 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.Equal(0, Value(text, "hookline_events_ingested_total"));
         Assert.Equal(0, Value(text, "hookline_ingest_commit_duration_seconds_count"));
         Assert.Equal(0, Value(text, "hookline_dispatcher_held"));
+        Assert.Equal(0, Value(text, "hookline_dispatcher_granted_total"));
+        Assert.Equal(0, Value(text, "hookline_dispatcher_leased_total"));
     }
 
     [Fact]
@@ -84,6 +86,10 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.InRange(Value(text, "hookline_sqlite_writer_cpu_seconds_total"), double.Epsilon, busy);
 
         Assert.True(Value(text, "hookline_dispatcher_lease_rounds_total") >= 1);
+        // Each attempt's delivery was taken once, by one path or the other; a lone webhook with room takes its
+        // deliveries from ingestion grants.
+        Assert.Equal(3, Value(text, "hookline_dispatcher_granted_total") + Value(text, "hookline_dispatcher_leased_total"));
+        Assert.True(Value(text, "hookline_dispatcher_granted_total") >= 1);
         Assert.DoesNotContain("\nhookline_delivery_attempts_total ", text, StringComparison.Ordinal); // no unlabelled zero beside the labelled series
         Assert.DoesNotContain(account.Id, text, StringComparison.Ordinal);
         Assert.DoesNotMatch(IdPattern(), text);
