@@ -45,50 +45,20 @@ public sealed class ForwarderLogTests : IDisposable
     }
 
     [Fact]
-    public async Task Postgres_log_commits_concurrent_events_and_outcomes_once_each_and_counts_outcomes_once()
-    {
-        var cluster = await TestCluster.SharedAsync();
-        var connectionString = await cluster.CreateDatabaseAsync("floor");
-        try
-        {
-            var log = new PostgresForwarderLog(connectionString);
-            await log.AppendEventsAsync([new Pending("evt_first", Account, [7])]);
-
-            // Committed when the append completes: another connection sees it.
-            Assert.Equal([("evt_first", 7)], await ReadTableAsync(connectionString, "SELECT id, get_byte(body, 0) FROM floor_events"));
-
-            await AppendConcurrentlyAsync(log);
-            log.Dispose();
-
-            var events = await ReadTableAsync(connectionString, "SELECT id, get_byte(body, 0) FROM floor_events WHERE id <> 'evt_first'");
-            var outcomes = await ReadTableAsync(connectionString, "SELECT id, status FROM floor_outcomes");
-            AssertWrittenOnce(events, outcomes);
-            Assert.Equal(800, log.DurableOutcomes);
-        }
-        finally
-        {
-            NpgsqlConnection.ClearAllPools();
-            await cluster.DropDatabaseAsync(connectionString);
-        }
-    }
+    public Task Postgres_log_commits_concurrent_events_and_outcomes_once_each_and_counts_outcomes_once() => InDatabaseAsync("floor", connectionString =>
+        AssertKeepsEverythingAsync(
+            new PostgresForwarderLog(connectionString),
+            () => ReadTableAsync(connectionString, "SELECT id, get_byte(body, 0) FROM floor_events"),
+            () => ReadTableAsync(connectionString, "SELECT id, status FROM floor_outcomes")));
 
     [Fact]
     public async Task Sqlite_records_log_commits_concurrent_events_and_deliveries_once_each_indexed_for_reads()
     {
         var path = Path.Combine(_directory, "records.db");
-        var log = new SqliteRecordsLog(path);
-        await log.AppendEventsAsync([new Pending("evt_first", Account, [7])]);
-
-        // Committed when the append completes: another connection sees it.
-        Assert.Equal([("evt_first", 7)], ReadSqlite(path, "SELECT id, body FROM floor_event_records"));
-
-        await AppendConcurrentlyAsync(log);
-        log.Dispose();
-
-        var events = ReadSqlite(path, "SELECT id, body FROM floor_event_records WHERE id <> 'evt_first'");
-        var deliveries = ReadSqlite(path, "SELECT event_id, status FROM floor_delivery_records");
-        AssertWrittenOnce(events, deliveries);
-        Assert.Equal(800, log.DurableOutcomes);
+        await AssertKeepsEverythingAsync(
+            new SqliteRecordsLog(path),
+            () => Task.FromResult(ReadSqlite(path, "SELECT id, body FROM floor_event_records")),
+            () => Task.FromResult(ReadSqlite(path, "SELECT event_id, status FROM floor_delivery_records")));
         AssertRecordShapes(
             ReadSqlite(path, "SELECT account_id, 0 FROM floor_event_records").Select(r => r.Item1),
             ReadSqlite(path, "SELECT id, 0 FROM floor_delivery_records").Select(r => r.Item1),
@@ -101,30 +71,52 @@ public sealed class ForwarderLogTests : IDisposable
     }
 
     [Fact]
-    public async Task Postgres_records_log_commits_concurrent_events_and_deliveries_once_each_indexed_for_reads()
+    public Task Postgres_records_log_commits_concurrent_events_and_deliveries_once_each_indexed_for_reads() => InDatabaseAsync("floor_records", async connectionString =>
+    {
+        await AssertKeepsEverythingAsync(
+            new PostgresRecordsLog(connectionString),
+            () => ReadTableAsync(connectionString, "SELECT id, get_byte(body, 0) FROM floor_event_records"),
+            () => ReadTableAsync(connectionString, "SELECT event_id, status FROM floor_delivery_records"));
+        AssertRecordShapes(
+            (await ReadTableAsync(connectionString, "SELECT account_id, 0 FROM floor_event_records")).Select(r => r.Item1),
+            (await ReadTableAsync(connectionString, "SELECT id, 0 FROM floor_delivery_records")).Select(r => r.Item1),
+            (await ReadTableAsync(connectionString, "SELECT webhook_id, 0 FROM floor_delivery_records")).Select(r => r.Item1));
+        Assert.Equal(
+            ["floor_delivery_records_by_event", "floor_delivery_records_by_webhook", "floor_delivery_records_pkey", "floor_event_records_by_account", "floor_event_records_pkey"],
+            (await ReadTableAsync(connectionString, "SELECT indexname, 0 FROM pg_indexes WHERE tablename LIKE 'floor_%' ORDER BY indexname")).Select(r => r.Item1));
+    });
+
+    [Fact]
+    public void An_id_longer_than_the_file_frame_allows_is_refused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => FileForwarderLog.Frame(new MemoryStream(), new string('x', FileForwarderLog.MaxIdLength + 1), []));
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    /// <summary>
+    /// What every log must do: a request's event is there for another connection once its append completes; then eight
+    /// threads' events and outcomes are all written, once each, and the outcomes counted once. The readers return every
+    /// event (id, first byte of its body) and every outcome (the event's id, its status).
+    /// </summary>
+    private static async Task AssertKeepsEverythingAsync(ForwarderLog log, Func<Task<List<(string Id, int Value)>>> events, Func<Task<List<(string Id, int Value)>>> outcomes)
+    {
+        await log.AppendEventsAsync([new Pending("evt_first", Account, [7])]);
+        Assert.Equal([("evt_first", 7)], await events());
+
+        await AppendConcurrentlyAsync(log);
+        log.Dispose();
+
+        AssertWrittenOnce([.. (await events()).Where(r => r.Id != "evt_first")], await outcomes());
+        Assert.Equal(800, log.DurableOutcomes);
+    }
+
+    /// <summary>Runs <paramref name="test"/> against a fresh database on the shared test cluster, dropped afterwards.</summary>
+    private static async Task InDatabaseAsync(string name, Func<string, Task> test)
     {
         var cluster = await TestCluster.SharedAsync();
-        var connectionString = await cluster.CreateDatabaseAsync("floor_records");
+        var connectionString = await cluster.CreateDatabaseAsync(name);
         try
         {
-            var log = new PostgresRecordsLog(connectionString);
-            await log.AppendEventsAsync([new Pending("evt_first", Account, [7])]);
-            Assert.Equal([("evt_first", 7)], await ReadTableAsync(connectionString, "SELECT id, get_byte(body, 0) FROM floor_event_records"));
-
-            await AppendConcurrentlyAsync(log);
-            log.Dispose();
-
-            var events = await ReadTableAsync(connectionString, "SELECT id, get_byte(body, 0) FROM floor_event_records WHERE id <> 'evt_first'");
-            var deliveries = await ReadTableAsync(connectionString, "SELECT event_id, status FROM floor_delivery_records");
-            AssertWrittenOnce(events, deliveries);
-            Assert.Equal(800, log.DurableOutcomes);
-            AssertRecordShapes(
-                (await ReadTableAsync(connectionString, "SELECT account_id, 0 FROM floor_event_records")).Select(r => r.Item1),
-                (await ReadTableAsync(connectionString, "SELECT id, 0 FROM floor_delivery_records")).Select(r => r.Item1),
-                (await ReadTableAsync(connectionString, "SELECT webhook_id, 0 FROM floor_delivery_records")).Select(r => r.Item1));
-            Assert.Equal(
-                ["floor_delivery_records_by_event", "floor_delivery_records_by_webhook", "floor_delivery_records_pkey", "floor_event_records_by_account", "floor_event_records_pkey"],
-                (await ReadTableAsync(connectionString, "SELECT indexname, 0 FROM pg_indexes WHERE tablename LIKE 'floor_%' ORDER BY indexname")).Select(r => r.Item1));
+            await test(connectionString);
         }
         finally
         {
@@ -132,12 +124,6 @@ public sealed class ForwarderLogTests : IDisposable
             await cluster.DropDatabaseAsync(connectionString);
         }
     }
-
-    [Fact]
-    public void An_id_longer_than_the_file_frame_allows_is_refused() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => FileForwarderLog.Frame(new MemoryStream(), new string('x', FileForwarderLog.MaxIdLength + 1), []));
-
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     /// <summary>Eight threads, a hundred times each: a one-event request (its byte is the thread), then an outcome (200 + thread).</summary>
     private static Task AppendConcurrentlyAsync(ForwarderLog log) => Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(async () =>

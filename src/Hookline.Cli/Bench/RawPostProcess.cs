@@ -10,8 +10,8 @@ namespace Hookline.Cli.Bench;
 /// Hookline's runtimeconfig or the bench's environment says. S0 is the yardstick, what a plain .NET client and server
 /// reach on this machine. Run in the bench's process, it ran under Hookline's settings (a thread pool setting Hookline
 /// shipped for a while, no spinning, left a quarter of a core idle in S0's loop) and beside the bench's grown heap and
-/// idle threads: a process of its own reads about a fifth higher (docs/benchmarks.md, Before and after). Started once per S0 half; it warms its loop up
-/// before it measures, since its JIT starts cold.
+/// idle threads: a process of its own reads about a fifth higher (docs/benchmarks.md, Before and after). Started once
+/// per S0 half; it warms its loop up before it measures, since its JIT starts cold.
 /// </summary>
 internal static class RawPostProcess
 {

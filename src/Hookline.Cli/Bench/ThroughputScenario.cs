@@ -135,13 +135,13 @@ internal static class ThroughputScenario
         await using (hookline)
         {
             var accountId = await context.AccountWithWebhooksAsync(hookline, [context.Sink.Url(0)]);
-            var writer = WriterLoad.MeasureAsync(hookline.BaseAddress, options.Warmup, options.Duration);
-            var paths = DispatchPaths.MeasureAsync(hookline.BaseAddress, options.Warmup, options.Duration);
+            var metrics = MetricsWindow.MeasureAsync(hookline.BaseAddress, options.Warmup, options.Duration);
             var run = await SteadyRun.RunAsync(new SteadyPlan(hookline, context.Sink, accountId, options.BatchEvents, 1, context.Label("S1")), options, context.Output);
+            var window = await metrics;
             context.Report.S1 = new ThroughputResult(
                 options.BatchEvents, run.Events, run.Deliveries, run.Seconds, run.DeliveriesPerSecond, run.ReceivedPerSecond, run.RecordedPerSecond,
                 null, run.Ack, run.Account.EndToEnd, run.Account.Lost, run.Account.Duplicates, run.DrainSeconds,
-                run.CpuMicrosecondsPerDelivery, run.CoresUsed, await writer, run.OtherCpuMicrosecondsPerDelivery, await paths);
+                run.CpuMicrosecondsPerDelivery, run.CoresUsed, WriterLoad.From(window), run.OtherCpuMicrosecondsPerDelivery, DispatchPaths.From(window));
         }
     }
 

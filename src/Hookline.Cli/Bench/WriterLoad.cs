@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Hookline.Cli.Bench;
@@ -18,26 +17,19 @@ internal sealed record WriterLoad(double Seconds, double Busy, IReadOnlyDictiona
 
     /// <summary>Reads the counters <paramref name="from"/> and <paramref name="to"/> after now; the load runs meanwhile.</summary>
     public static async Task<WriterLoad?> MeasureAsync(Uri hookline, TimeSpan from, TimeSpan to)
-    {
-        var started = Stopwatch.GetTimestamp();
-        await Task.Delay(from);
-        var firstScrape = await CommitLatency.ScrapeAsync(hookline);
-        var firstAt = Stopwatch.GetTimestamp();
-        var wait = to - Stopwatch.GetElapsedTime(started);
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait);
-        }
+        => From(await MetricsWindow.MeasureAsync(hookline, from, to));
 
-        var secondScrape = await CommitLatency.ScrapeAsync(hookline);
-        var seconds = Ticks.SinceSeconds(firstAt);
-        if (Parse(firstScrape) is not { } first || Parse(secondScrape) is not { } second || seconds <= 0)
+    /// <summary>The writer's load over <paramref name="window"/>; null when its series are absent (PostgreSQL) or a scrape failed.</summary>
+    public static WriterLoad? From(MetricsWindow window)
+    {
+        var seconds = window.Seconds;
+        if (Parse(window.First) is not { } first || Parse(window.Second) is not { } second || seconds <= 0)
         {
             return null;
         }
 
         var byWork = second.ToDictionary(w => w.Key, w => Math.Round((w.Value - first.GetValueOrDefault(w.Key)) / seconds, 3));
-        double? cpu = CpuSeconds(firstScrape) is { } cpuFirst && CpuSeconds(secondScrape) is { } cpuSecond ? Math.Round((cpuSecond - cpuFirst) / seconds, 3) : null;
+        double? cpu = CpuSeconds(window.First) is { } cpuFirst && CpuSeconds(window.Second) is { } cpuSecond ? Math.Round((cpuSecond - cpuFirst) / seconds, 3) : null;
         return new WriterLoad(Math.Round(seconds, 2), Math.Round(byWork.Values.Sum(), 3), byWork, cpu);
     }
 
@@ -46,10 +38,7 @@ internal sealed record WriterLoad(double Seconds, double Busy, IReadOnlyDictiona
         => Cpu is { } cpu && itemsPerSecond > 0 ? Math.Round(cpu / itemsPerSecond * 1e6, 1) : null;
 
     /// <summary>The writer's CPU seconds from one scrape; null when the series is absent (off Linux, PostgreSQL).</summary>
-    public static double? CpuSeconds(string? metrics)
-        => metrics?.Split('\n').FirstOrDefault(line => line.StartsWith(CpuSeries, StringComparison.Ordinal)) is { } line
-            ? double.Parse(line[CpuSeries.Length..], CultureInfo.InvariantCulture)
-            : null;
+    public static double? CpuSeconds(string? metrics) => MetricsWindow.Value(metrics, CpuSeries);
 
     /// <summary>Seconds by work from one scrape; null when the series is absent (PostgreSQL) or the scrape failed.</summary>
     public static Dictionary<string, double>? Parse(string? metrics)
