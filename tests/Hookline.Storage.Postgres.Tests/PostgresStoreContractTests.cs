@@ -522,9 +522,10 @@ public sealed partial class PostgresStoreContractTests : StoreContractTests
         return connection;
     }
 
-    private async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    private async Task ExecuteAsync(NpgsqlConnection connection, string sql, params NpgsqlParameter[] parameters)
     {
         await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddRange(parameters);
         await command.ExecuteNonQueryAsync(Ct);
     }
 
