@@ -8,7 +8,7 @@ namespace Hookline.Core.Delivery;
 /// <remarks>
 /// How much a lane may hold waiting (its depth) follows how fast its endpoint answers: as many deliveries as
 /// it takes about <see cref="QueueBudget"/> to send at the measured pace, between the per-webhook cap and
-/// <c>maxDepth</c>. A hanging endpoint keeps the shallow lane it always had (a cap's worth waiting, so leases
+/// <c>maxDepth</c>, and no more than <c>maxDepthBytes</c> of bodies at the average size of the lane's recent ones. A hanging endpoint keeps the shallow lane it always had (a cap's worth waiting, so leases
 /// never age in memory); a fast one goes deep, so one lease round or one ingestion grant feeds it for a whole
 /// round trip instead of a cap's worth of requests, which on a single hot webhook is the difference between a
 /// database round trip per 16 deliveries and one per few hundred.
@@ -22,7 +22,7 @@ namespace Hookline.Core.Delivery;
 /// Nothing is recorded for deliveries that wait: their attempts are late, never skipped or invented.
 /// </para>
 /// </remarks>
-internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int maxDepth, TimeProvider time, Func<LeasedDelivery, Task<bool?>> run)
+internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int maxDepth, long maxDepthBytes, TimeProvider time, Func<LeasedDelivery, Task<bool?>> run)
 {
     /// <summary>Consecutive failed attempts after which a lane holds.</summary>
     public const int HoldAfter = 5;
@@ -320,11 +320,12 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
                 {
                     // The pace and the failures go with the lane while it exists (so _remembered holds only webhooks without one).
                     _remembered.Remove(delivery.WebhookId, out var remembered);
-                    lane = new Lane(delivery.WebhookId) { Pace = remembered.Pace, Streak = remembered.Streak };
+                    lane = new Lane(delivery.WebhookId) { Pace = remembered.Pace, Streak = remembered.Streak, BodySize = remembered.BodySize };
                     _lanes.Add(delivery.WebhookId, lane);
                 }
 
                 lane.Waiting.Enqueue(delivery);
+                lane.Weigh(delivery.Body.Length);
                 _queued++;
                 MarkReady(lane);
             }
@@ -410,16 +411,24 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
     }
 
     /// <summary>
-    /// Cap × budget ÷ the lane's average attempt time, within [cap, maxDepth]: the cap until a pace is measured
-    /// (a frozen test clock measures none).
+    /// Cap × budget ÷ the lane's average attempt time, within [cap, maxDepth] and within the bytes its bodies may take: the
+    /// cap until a pace is measured (a frozen test clock measures none).
     /// </summary>
-    private int Depth(Lane lane) => DepthAt(new Remembered(lane.Pace, lane.Streak));
+    private int Depth(Lane lane) => DepthAt(new Remembered(lane.Pace, lane.Streak, BodySize: lane.BodySize));
 
     /// <summary>A lane that holds is as shallow as a hanging endpoint's, whatever the pace of its failures.</summary>
-    private int DepthAt(Remembered lane) => lane.Streak.Holding ? maxPerWebhook : DepthAt(lane.Pace);
+    private int DepthAt(Remembered lane) => lane.Streak.Holding ? maxPerWebhook : DepthAt(lane.Pace, lane.BodySize);
 
-    private int DepthAt(double pace)
-        => pace <= 0 ? maxPerWebhook : (int)Math.Clamp(maxPerWebhook * QueueBudget.TotalSeconds / pace, maxPerWebhook, _maxDepth);
+    private int DepthAt(double pace, double bodySize)
+    {
+        if (pace <= 0)
+        {
+            return maxPerWebhook;
+        }
+
+        var deepest = bodySize <= 0 ? _maxDepth : (int)Math.Clamp(maxDepthBytes / bodySize, maxPerWebhook, _maxDepth);
+        return (int)Math.Clamp(maxPerWebhook * QueueBudget.TotalSeconds / pace, maxPerWebhook, deepest);
+    }
 
     /// <summary>Keeps what a lane that went away leaves behind; true when it ran dry as a deep lane with more due (<see cref="DeepShare"/>).</summary>
     private bool Remember(Lane lane)
@@ -434,7 +443,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
             _remembered.Clear();
         }
 
-        var remembered = new Remembered(lane.Pace, lane.Streak, lane.MoreDue && Depth(lane) > maxPerWebhook);
+        var remembered = new Remembered(lane.Pace, lane.Streak, lane.MoreDue && Depth(lane) > maxPerWebhook, lane.BodySize);
         _remembered[lane.WebhookId] = remembered;
         return remembered.Drained;
     }
@@ -514,6 +523,9 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         /// <summary>Its endpoint's failures in a row, and the hold they put it in.</summary>
         public FailureStreak Streak { get; set; }
 
+        /// <summary>Average bytes of a body enqueued (moving, a fifth per delivery); 0 until one is seen.</summary>
+        public double BodySize { get; set; }
+
         /// <summary>Holding, and either within the hold or with its probe in flight (the clock read only for a lane that holds).</summary>
         public bool Blocked(TimeProvider time) => Streak.Holding && (InFlight > 0 || time.GetUtcNow() < Streak.HeldUntil);
 
@@ -524,6 +536,8 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
             Streak = next;
             return hold;
         }
+
+        public void Weigh(int bytes) => BodySize = BodySize <= 0 ? bytes : (0.8 * BodySize) + (0.2 * bytes);
 
         public void Record(TimeSpan elapsed)
         {
@@ -537,10 +551,11 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
 }
 
 /// <summary>
-/// What a lane that went away leaves behind: its pace and its failures, for when its webhook has work again, and whether
-/// it ran dry as a deep lane while the store had more due for it (<see cref="DeliveryLanes.DeepShare"/> feeds it then).
+/// What a lane that went away leaves behind: its pace, its failures and its bodies' average size, for when its webhook has
+/// work again, and whether it ran dry as a deep lane while the store had more due for it (<see cref="DeliveryLanes.DeepShare"/>
+/// feeds it then).
 /// </summary>
-internal readonly record struct Remembered(double Pace, FailureStreak Streak, bool Drained = false);
+internal readonly record struct Remembered(double Pace, FailureStreak Streak, bool Drained = false, double BodySize = 0);
 
 /// <summary>
 /// An endpoint's attempts failed in a row (any failure: refused, timed out, a non-2xx answer, ...), and the hold they

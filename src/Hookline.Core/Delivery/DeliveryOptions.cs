@@ -55,11 +55,21 @@ public sealed class DeliveryOptions
     /// <summary>How often workers look for due deliveries when nothing wakes them.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>
-    /// Deliveries leased per database round trip, and the most a fast webhook's lane holds waiting. 1,024: at
-    /// 256 a single hot webhook on SQLite spent most of its time waiting for refills (docs/benchmarks.md).
-    /// </summary>
+    /// <summary>Deliveries leased per database round trip (1,024: at 256 a single hot webhook on SQLite spent most of its time waiting for refills).</summary>
     public int LeaseBatchSize { get; set; } = 1024;
+
+    /// <summary>
+    /// The most a fast webhook's lane holds waiting: a lane holds about a second of its endpoint's work, up to this. What
+    /// ingestion cannot hand a full lane is written for lease rounds, which cost PostgreSQL about four times as much per
+    /// delivery, and at 1,024 a single busy webhook's lane filled and stayed so (docs/benchmarks.md, "Before and after").
+    /// </summary>
+    public int MaxLaneDepth { get; set; } = 8192;
+
+    /// <summary>
+    /// The most bytes of bodies a lane holds waiting, at its recent bodies' average size: large events make a fast lane
+    /// shallower (never below <see cref="MaxConcurrencyPerWebhook"/>), so one webhook's lane cannot hold gigabytes.
+    /// </summary>
+    public int MaxLaneBytes { get; set; } = 16 * 1024 * 1024;
 
     /// <summary>Bytes of a receiver's response body kept with the attempt.</summary>
     public int ResponseExcerptBytes { get; set; } = 4096;
@@ -79,6 +89,8 @@ public sealed class DeliveryOptions
         if (LeaseDuration <= Timeout) yield return "Delivery:LeaseDuration must be longer than Delivery:Timeout.";
         if (PollInterval <= TimeSpan.Zero) yield return "Delivery:PollInterval must be positive.";
         if (LeaseBatchSize < 1) yield return "Delivery:LeaseBatchSize must be at least 1.";
+        if (MaxLaneDepth < MaxConcurrencyPerWebhook) yield return "Delivery:MaxLaneDepth must be at least Delivery:MaxConcurrencyPerWebhook.";
+        if (MaxLaneBytes < 1) yield return "Delivery:MaxLaneBytes must be at least 1.";
         if (ResponseExcerptBytes is < 0 or > 65536) yield return "Delivery:ResponseExcerptBytes must be in [0, 65536].";
         if (string.IsNullOrWhiteSpace(Brand) || Brand.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '-'))
         {

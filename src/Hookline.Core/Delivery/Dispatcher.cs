@@ -63,7 +63,7 @@ internal sealed partial class Dispatcher : BackgroundService
         _options = options.Value;
         _time = time;
         _logger = logger;
-        _lanes = new DeliveryLanes(_options.MaxConcurrency, _options.MaxConcurrencyPerWebhook, _options.LeaseBatchSize, time, RunAttemptAsync);
+        _lanes = new DeliveryLanes(_options.MaxConcurrency, _options.MaxConcurrencyPerWebhook, _options.MaxLaneDepth, _options.MaxLaneBytes, time, RunAttemptAsync);
         _lanes.LaneUnsaturated += WakeLoop;
         _ordinary = new OrdinaryRoundPacing(time, _options.PollInterval / 4);
         _writer.BatchWritten += OnResultsWritten;

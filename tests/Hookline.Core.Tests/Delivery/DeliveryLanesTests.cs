@@ -8,6 +8,7 @@ public sealed class DeliveryLanesTests
 {
     private const int Cap = 4;
     private const int MaxDepth = 64;
+    private const int MaxDepthBytes = 64 * 1024;
 
     [Fact]
     public async Task A_lane_starts_at_the_cap_and_a_fast_endpoint_takes_it_deep_into_deep_rounds_only()
@@ -33,6 +34,30 @@ public sealed class DeliveryLanesTests
         Assert.Equal(MaxDepth, deep.PerWebhook);
         Assert.Contains("wh_fast", harness.Lanes.NormalShare().Excluded);
         Assert.True(harness.Lanes.NormalShare().LeavesOutOnlyDeepLanes);
+    }
+
+    [Fact]
+    public async Task Large_bodies_keep_a_fast_lane_within_its_bytes_and_its_webhook_remembers_their_size()
+    {
+        var harness = new Harness();
+        harness.Lanes.Enqueue(harness.Deliveries("wh_big", 2 * Cap, bodyBytes: 4096));
+        await harness.WaitUntilAsync(() => harness.Running.Count == Cap);
+        harness.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await harness.FinishAsync(Cap);
+
+        // As fast as the first test's webhook, which went to MaxDepth; sixteen of these 4 KiB bodies fill the lane's bytes.
+        Assert.Equal(MaxDepthBytes / 4096, harness.Lanes.DepthOf("wh_big"));
+        Assert.Equal(MaxDepthBytes / 4096, harness.Lanes.DeepShare()?.PerWebhook);
+
+        await harness.FinishAsync(Cap);
+        Assert.Equal(0, harness.Lanes.Count);
+        Assert.Equal(MaxDepthBytes / 4096, harness.Lanes.DepthOf("wh_big"));
+        Assert.Equal(MaxDepthBytes / 4096, harness.Lanes.ForIngestion().Deeper?["wh_big"]);
+
+        // Bodies larger than all the bytes a lane may hold: still a cap's worth, as for a webhook nothing is known of.
+        harness.Lanes.Enqueue(harness.Deliveries("wh_big", 20, bodyBytes: 1024 * 1024));
+        Assert.Equal(Cap, harness.Lanes.DepthOf("wh_big"));
+        Assert.Contains("wh_big", harness.Lanes.Saturated());
     }
 
     [Fact]
@@ -370,7 +395,7 @@ public sealed class DeliveryLanesTests
 
         public Harness()
         {
-            Lanes = new DeliveryLanes(maxConcurrency: 100, Cap, MaxDepth, Time, delivery =>
+            Lanes = new DeliveryLanes(maxConcurrency: 100, Cap, MaxDepth, MaxDepthBytes, Time, delivery =>
             {
                 var done = new TaskCompletionSource<bool?>(TaskCreationOptions.RunContinuationsAsynchronously);
                 Started.Enqueue(delivery);
@@ -388,12 +413,12 @@ public sealed class DeliveryLanesTests
 
         public DeliveryLanes Lanes { get; }
 
-        public IEnumerable<LeasedDelivery> Deliveries(string webhookId, int count)
+        public IEnumerable<LeasedDelivery> Deliveries(string webhookId, int count, int bodyBytes = 0)
         {
             var now = Time.GetUtcNow();
             return [.. Enumerable.Range(0, count).Select(_ => new LeasedDelivery(
                 $"dlv_{Interlocked.Increment(ref _next):D14}", "evt_00000000000000", webhookId, "acc_00000000000000", "https://example.com/",
-                [], now, now.AddDays(1), null, 0, AttemptTrigger.Initial, 1, now.AddMinutes(1)))];
+                new byte[bodyBytes], now, now.AddDays(1), null, 0, AttemptTrigger.Initial, 1, now.AddMinutes(1)))];
         }
 
         /// <summary>Enqueues <paramref name="count"/> deliveries for the webhook and waits until a cap's worth of attempts run.</summary>

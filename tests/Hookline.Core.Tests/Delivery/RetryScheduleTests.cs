@@ -114,10 +114,13 @@ public sealed class RetryScheduleTests
     [Fact]
     public void Invalid_options_are_reported_by_name()
     {
-        var options = new DeliveryOptions { Timeout = TimeSpan.Zero, RetryJitter = 1.5, MaxConcurrency = 0 };
+        var options = new DeliveryOptions { Timeout = TimeSpan.Zero, RetryJitter = 1.5, MaxConcurrency = 0, MaxLaneDepth = 15, MaxLaneBytes = 0 };
         var problems = options.Validate().ToList();
         Assert.Contains(problems, p => p.Contains("Delivery:Timeout"));
         Assert.Contains(problems, p => p.Contains("Delivery:RetryJitter"));
         Assert.Contains(problems, p => p.Contains("Delivery:MaxConcurrency"));
+        Assert.Contains("Delivery:MaxLaneDepth must be at least Delivery:MaxConcurrencyPerWebhook.", problems);
+        Assert.Contains("Delivery:MaxLaneBytes must be at least 1.", problems);
+        Assert.Empty(new DeliveryOptions { MaxLaneDepth = 16 }.Validate());
     }
 }
