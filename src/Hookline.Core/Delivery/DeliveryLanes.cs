@@ -8,10 +8,11 @@ namespace Hookline.Core.Delivery;
 /// <remarks>
 /// How much a lane may hold waiting (its depth) follows how fast its endpoint answers: as many deliveries as
 /// it takes about <see cref="QueueBudget"/> to send at the measured pace, between the per-webhook cap and
-/// <c>maxDepth</c>, and no more than <c>maxDepthBytes</c> of bodies at the average size of the lane's recent ones. A hanging endpoint keeps the shallow lane it always had (a cap's worth waiting, so leases
-/// never age in memory); a fast one goes deep, so one lease round or one ingestion grant feeds it for a whole
-/// round trip instead of a cap's worth of requests, which on a single hot webhook is the difference between a
-/// database round trip per 16 deliveries and one per few hundred.
+/// <c>maxDepth</c>, and no more than <c>maxDepthBytes</c> of bodies at the average size of the lane's recent ones.
+/// A hanging endpoint keeps the shallow lane it always had (a cap's worth waiting, so leases never age in memory);
+/// a fast one goes deep, so one lease round or one ingestion grant feeds it for a whole round trip instead of a
+/// cap's worth of requests, which on a single hot webhook is the difference between a database round trip per 16
+/// deliveries and one per few hundred.
 /// <para>
 /// A lane whose last <see cref="HoldAfter"/> attempts all failed holds: it starts nothing for a while
 /// (<see cref="FirstHold"/>, doubling after each failed probe up to <see cref="LongestHold"/>), then one probe at a
