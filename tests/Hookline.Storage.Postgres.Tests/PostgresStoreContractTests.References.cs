@@ -87,7 +87,7 @@ public sealed partial class PostgresStoreContractTests
     }
 
     [Fact]
-    public async Task Writing_a_delivery_row_for_its_result_locks_neither_its_event_nor_anything_else_it_names()
+    public async Task Writing_a_delivery_row_for_its_result_leaves_its_event_row_unlocked()
     {
         // The point of checking by statement: a foreign key's check locked the event row FOR KEY SHARE, writing the lock
         // into its tuple (xmax) for every delivery row written after its event's transaction, which is every one of them.
