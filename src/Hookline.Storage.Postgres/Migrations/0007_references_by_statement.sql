@@ -2,15 +2,17 @@
 -- (docs/postgres.md, "References").
 --
 -- A foreign key checks each inserted row on its own: a query per row that finds the parent and locks it FOR KEY SHARE,
--- which writes the lock into the parent's tuple (the page dirtied, a WAL record). Every delivery row is inserted after
--- its event's transaction committed, so each row's check locked a different event row: in a PostgreSQL S1 the two keys
--- were more than half of the statement time of inserting a delivery row (docs/benchmarks.md).
+-- which writes the lock into the parent's tuple (the page dirtied, a WAL record). A deferred delivery's row (most rows:
+-- docs/postgres.md, "Deferred rows") is inserted after its event's transaction committed, so each row's check locked a
+-- different event row: in a PostgreSQL S1 the two keys were more than half of the statement time of inserting a
+-- delivery row (docs/benchmarks.md).
 --
 -- The lock is there to stop the parent from going away before the child commits. Events, webhooks and accounts never
--- go away: nothing deletes an event or an account, a deleted webhook keeps its row (deleted_at), and no row's id changes. The triggers
--- below make that a rule of the schema rather than a habit of the code, and with it an existence check that locks
--- nothing is as strong as the key: what it found stays. The check is one set-based statement per INSERT, an index probe
--- per new row, and refuses the whole statement with the foreign keys' SQLSTATE when a row names a missing parent.
+-- go away: nothing deletes an event or an account, a deleted webhook keeps its row (deleted_at), and no row's id
+-- changes. The triggers below make that a rule of the schema rather than a habit of the code, and with it an existence
+-- check that locks nothing is as strong as the key: what it found stays. The check is one set-based statement per
+-- INSERT, an index probe per new row, and refuses the whole statement with the foreign keys' SQLSTATE when a row names
+-- a missing parent.
 
 ALTER TABLE deliveries
     DROP CONSTRAINT deliveries_event_id_fkey,
