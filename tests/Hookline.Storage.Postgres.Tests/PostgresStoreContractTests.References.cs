@@ -40,6 +40,32 @@ public sealed partial class PostgresStoreContractTests
     }
 
     [Fact]
+    public async Task Parents_shared_by_many_rows_are_looked_up_once_and_a_missing_one_is_still_found_and_named()
+    {
+        var account = await AccountAsync();
+        var webhook = await WebhookAsync(account);
+        var ingested = await IngestAsync(Event(account));
+        await using var connection = await OpenDirectAsync();
+        var shared = Enumerable.Range(0, 200).Select(i => ($"dlv_s{i:D3}", ingested.Id, webhook.Id)).ToList();
+
+        // Two rows name the same missing webhook, among two hundred that share a good one: the lowest id is named.
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => InsertDeliveriesAsync(connection, account,
+            [.. shared, ("dlv_z2", ingested.Id, "wh_gone"), ("dlv_z1", ingested.Id, "wh_gone")]));
+        Assert.Equal(PostgresErrorCodes.ForeignKeyViolation, refused.SqlState);
+        Assert.Contains("delivery dlv_z1 names webhook wh_gone, which does not exist", refused.MessageText, StringComparison.Ordinal);
+
+        // A missing event is reported before a missing webhook, whichever row comes first.
+        refused = await Assert.ThrowsAsync<PostgresException>(() => InsertDeliveriesAsync(connection, account,
+            [("dlv_y1", ingested.Id, "wh_gone"), .. shared, ("dlv_y2", "evt_gone", webhook.Id)]));
+        Assert.Contains("delivery dlv_y2 names event evt_gone, which does not exist", refused.MessageText, StringComparison.Ordinal);
+        const string Written = "SELECT count(*) FROM deliveries WHERE left(id, 5) IN ('dlv_s', 'dlv_y', 'dlv_z')";
+        Assert.Equal(0L, await ScalarAsync<long>(connection, Written));
+
+        await InsertDeliveriesAsync(connection, account, [.. shared]);
+        Assert.Equal(200L, await ScalarAsync<long>(connection, Written));
+    }
+
+    [Fact]
     public async Task An_event_naming_an_account_that_does_not_exist_is_refused_with_the_whole_statement()
     {
         var account = await AccountAsync();
