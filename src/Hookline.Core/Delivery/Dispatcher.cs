@@ -292,8 +292,8 @@ internal sealed partial class Dispatcher : BackgroundService
                 return null;
             }
 
-            var secret = delivery.SecretCiphertext is null ? null : _secrets.Unprotect(delivery.SecretCiphertext, delivery.AccountId, delivery.WebhookId);
-            var outcome = await _sender.SendAsync(new OutgoingRequest(delivery.Url, delivery.EventId, delivery.Body, secret), CancellationToken.None);
+            var signer = delivery.SecretCiphertext is null ? null : _secrets.SignerFor(delivery.SecretCiphertext, delivery.AccountId, delivery.WebhookId);
+            var outcome = await _sender.SendAsync(new OutgoingRequest(delivery.Url, delivery.EventId, delivery.Body, signer), CancellationToken.None);
             _metrics.Attempted(outcome);
             var next = _schedule.Next(attemptNumber, outcome, _time.GetUtcNow(), delivery.Deadline);
             _writer.Add(new Completion(delivery.Id, delivery.WebhookId, delivery.LeaseToken, attemptNumber, delivery.Trigger, now, outcome, next, delivery.Deferred));

@@ -12,8 +12,8 @@ using Microsoft.Extensions.Options;
 
 namespace Hookline.Core.Delivery;
 
-/// <summary>What one attempt sends: the stored body and the secret in force when the event was created.</summary>
-internal sealed record OutgoingRequest(string Url, string EventId, byte[] Body, string? Secret);
+/// <summary>What one attempt sends: the stored body, signed under the secret in force when the event was created.</summary>
+internal sealed record OutgoingRequest(string Url, string EventId, byte[] Body, DeliverySigner? Signer);
 
 /// <summary>
 /// Sends one attempt over one shared <see cref="SocketsHttpHandler"/>. Every connection goes through
@@ -93,10 +93,10 @@ internal sealed class WebhookSender : IDisposable
         headers.TryAddWithoutValidation(StandardWebhooks.IdHeader, outgoing.EventId);
         var timestamp = _time.GetUtcNow().ToUnixTimeSeconds();
         headers.TryAddWithoutValidation(StandardWebhooks.TimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
-        if (outgoing.Secret is { } secret)
+        if (outgoing.Signer is { } signer)
         {
-            headers.TryAddWithoutValidation(_signatureHeader, WebhookSignature.Compute(outgoing.Body, secret));
-            headers.TryAddWithoutValidation(StandardWebhooks.SignatureHeader, StandardWebhooks.Sign(outgoing.EventId, timestamp, outgoing.Body, secret));
+            headers.TryAddWithoutValidation(_signatureHeader, signer.RazorpaySignature(outgoing.Body));
+            headers.TryAddWithoutValidation(StandardWebhooks.SignatureHeader, signer.StandardSignature(outgoing.EventId, timestamp, outgoing.Body));
         }
 
         return request;

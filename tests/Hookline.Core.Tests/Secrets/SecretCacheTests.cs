@@ -1,5 +1,8 @@
 using System.Security.Cryptography;
+using System.Text;
+using Hookline.Core.Delivery;
 using Hookline.Core.Secrets;
+using Hookline.Receiver;
 
 namespace Hookline.Core.Tests.Secrets;
 
@@ -7,17 +10,23 @@ public sealed class SecretCacheTests
 {
     private readonly SecretProtector _protector = new(RandomNumberGenerator.GetBytes(32));
 
+    private static readonly byte[] Body = Encoding.UTF8.GetBytes("""{"entity":"event"}""");
+
+    /// <summary>Which secret a signer signs with, told by its signature (a signer does not hand its secret out).</summary>
+    private static void AssertSignsWith(string secret, DeliverySigner signer)
+        => Assert.Equal(WebhookSignature.Compute(Body, secret), signer.RazorpaySignature(Body));
+
     [Fact]
-    public void Old_and_new_secret_of_one_webhook_each_decrypt_to_their_own_value()
+    public void Old_and_new_secret_of_one_webhook_each_sign_with_their_own_value()
     {
         var cache = new SecretCache(_protector);
         var old = _protector.Protect("whsec_old", "acc_1", "wh_1");
         var rotated = _protector.Protect("whsec_new", "acc_1", "wh_1");
 
-        Assert.Equal("whsec_old", cache.Unprotect(old, "acc_1", "wh_1"));
-        Assert.Equal("whsec_new", cache.Unprotect(rotated, "acc_1", "wh_1"));
-        Assert.Equal("whsec_old", cache.Unprotect(old, "acc_1", "wh_1"));
-        Assert.Equal("whsec_new", cache.Unprotect([.. rotated], "acc_1", "wh_1"));
+        AssertSignsWith("whsec_old", cache.SignerFor(old, "acc_1", "wh_1"));
+        AssertSignsWith("whsec_new", cache.SignerFor(rotated, "acc_1", "wh_1"));
+        AssertSignsWith("whsec_old", cache.SignerFor(old, "acc_1", "wh_1"));
+        AssertSignsWith("whsec_new", cache.SignerFor([.. rotated], "acc_1", "wh_1"));
     }
 
     [Fact]
@@ -25,10 +34,11 @@ public sealed class SecretCacheTests
     {
         var cache = new SecretCache(_protector);
         var first = _protector.Protect("whsec_one", "acc_1", "wh_1");
-        cache.Unprotect(first, "acc_1", "wh_1");
+        var signer = cache.SignerFor(first, "acc_1", "wh_1");
+        Assert.Same(signer, cache.SignerFor([.. first], "acc_1", "wh_1"));
 
         // The same bytes presented for another webhook are decrypted (and fail on the associated data).
-        Assert.ThrowsAny<CryptographicException>(() => cache.Unprotect(first, "acc_1", "wh_2"));
+        Assert.ThrowsAny<CryptographicException>(() => cache.SignerFor(first, "acc_1", "wh_2"));
     }
 
     [Fact]
@@ -38,7 +48,7 @@ public sealed class SecretCacheTests
         for (var i = 0; i < 10; i++)
         {
             var webhook = $"wh_{i}";
-            Assert.Equal($"whsec_{i}", cache.Unprotect(_protector.Protect($"whsec_{i}", "acc_1", webhook), "acc_1", webhook));
+            AssertSignsWith($"whsec_{i}", cache.SignerFor(_protector.Protect($"whsec_{i}", "acc_1", webhook), "acc_1", webhook));
             Assert.InRange(cache.Count, 1, 3);
         }
     }
