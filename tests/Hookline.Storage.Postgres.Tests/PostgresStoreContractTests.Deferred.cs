@@ -11,6 +11,22 @@ namespace Hookline.Storage.Postgres.Tests;
 public sealed partial class PostgresStoreContractTests
 {
     [Fact]
+    public async Task A_group_rows_arrays_are_compressed_with_lz4_where_the_server_has_it()
+    {
+        await using var connection = await OpenDirectAsync();
+        var hasLz4 = await ScalarAsync<bool>(connection,
+            "SELECT EXISTS (SELECT FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals))");
+        var methods = await ScalarAsync<string>(connection, """
+            SELECT string_agg(DISTINCT coalesce(nullif(attcompression, ''), '-'), ',')
+            FROM pg_attribute WHERE attrelid = 'delivery_grants'::regclass AND attnum > 0 AND NOT attisdropped AND atttypid::regtype::text LIKE '%[]'
+            """);
+
+        // This machine's PostgreSQL is built with lz4 (as Debian's and most distributions' are); without it, pglz stays.
+        Assert.True(hasLz4, "the PostgreSQL these tests run on has no lz4");
+        Assert.Equal("l", methods);
+    }
+
+    [Fact]
     public async Task Granted_deliveries_are_one_group_row_and_each_delivery_row_is_written_once_by_its_result()
     {
         var account = await AccountAsync();
