@@ -1,6 +1,6 @@
 -- A delivery group's arrays are compressed with lz4 instead of pglz, where the server was built with lz4.
 --
--- A group's row (delivery_grants, migration 0005) holds a dozen arrays of its deliveries, tens of kilobytes for a few
+-- A group's row (delivery_grants, migration 0005) holds nine arrays of its deliveries, tens of kilobytes for a few
 -- hundred, so it is always compressed and stored out of line; it is written once and deleted seconds later, once its
 -- deliveries have their rows. In a PostgreSQL S1, pglz compressing those arrays took 1.5 % of the server's CPU
 -- (docs/benchmarks.md). lz4 compresses several times faster for a similar size. A server built without lz4 keeps pglz.
