@@ -52,8 +52,11 @@ public static partial class StandardWebhooks
         ArgumentException.ThrowIfNullOrEmpty(messageId);
         Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
         ComputeMac(messageId, timestamp, body, key, mac);
-        return "v1," + Convert.ToBase64String(mac);
+        return Format(mac);
     }
+
+    /// <summary>A <c>webhook-signature</c> value for one MAC: <c>v1,</c> and its base64.</summary>
+    internal static string Format(ReadOnlySpan<byte> mac) => "v1," + Convert.ToBase64String(mac);
 
     internal static void ComputeMac(string messageId, long timestamp, ReadOnlySpan<byte> body, ReadOnlySpan<byte> key, Span<byte> mac)
         => ComputeMac(messageId, timestamp.ToString(CultureInfo.InvariantCulture), body, key, mac);
@@ -64,10 +67,18 @@ public static partial class StandardWebhooks
     /// </summary>
     internal static void ComputeMac(string messageId, string timestamp, ReadOnlySpan<byte> body, ReadOnlySpan<byte> key, Span<byte> mac)
     {
-        var prefix = Encoding.UTF8.GetBytes(messageId + "." + timestamp + ".");
         using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
-        hmac.AppendData(prefix);
-        hmac.AppendData(body);
-        hmac.GetHashAndReset(mac);
+        ComputeMac(hmac, messageId, timestamp, body, mac);
+    }
+
+    /// <summary>
+    /// The same MAC with an HMAC already keyed (and reset), which it leaves reset: for a signer that keeps its keyed
+    /// HMACs between messages.
+    /// </summary>
+    internal static void ComputeMac(IncrementalHash keyed, string messageId, string timestamp, ReadOnlySpan<byte> body, Span<byte> mac)
+    {
+        keyed.AppendData(Encoding.UTF8.GetBytes(messageId + "." + timestamp + "."));
+        keyed.AppendData(body);
+        keyed.GetHashAndReset(mac);
     }
 }

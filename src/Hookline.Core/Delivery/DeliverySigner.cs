@@ -8,7 +8,8 @@ namespace Hookline.Core.Delivery;
 /// <summary>
 /// Signs delivery bodies under one webhook secret, both ways: Razorpay's <c>X-Razorpay-Signature</c> and Standard
 /// Webhooks' <c>webhook-signature</c>. The same bytes as <see cref="WebhookSignature.Compute"/> and
-/// <see cref="StandardWebhooks.Sign(string, long, ReadOnlySpan{byte}, string)"/>, which the tests hold it to.
+/// <see cref="StandardWebhooks.Sign(string, long, ReadOnlySpan{byte}, string)"/>, which the tests hold it to; the
+/// Standard Webhooks message and header are built by the receiver library's own code, given a keyed HMAC.
 /// </summary>
 /// <remarks>
 /// Keying an HMAC costs more than hashing a kilobyte with it: OpenSSL looks the algorithm up, builds a context and hashes
@@ -46,16 +47,11 @@ internal sealed class DeliverySigner
     public string StandardSignature(string messageId, long timestamp, ReadOnlySpan<byte> body)
     {
         ArgumentException.ThrowIfNullOrEmpty(messageId);
-        Span<char> stamp = stackalloc char[20];
-        timestamp.TryFormat(stamp, out var length, default, CultureInfo.InvariantCulture);
-        var prefix = Encoding.UTF8.GetBytes($"{messageId}.{stamp[..length]}.");
         Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
         var hmac = _standard.Take();
-        hmac.AppendData(prefix);
-        hmac.AppendData(body);
-        hmac.GetHashAndReset(mac);
+        StandardWebhooks.ComputeMac(hmac, messageId, timestamp.ToString(CultureInfo.InvariantCulture), body, mac);
         _standard.Return(hmac);
-        return "v1," + Convert.ToBase64String(mac);
+        return StandardWebhooks.Format(mac);
     }
 
     /// <summary>One scheme's key and the keyed contexts kept for it.</summary>
