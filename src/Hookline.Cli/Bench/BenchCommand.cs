@@ -19,7 +19,7 @@ internal static class BenchCommand
         var scenarios = new Option<string?>("--scenarios") { Description = "Comma-separated subset, e.g. S0,S1,S5 (default all)." };
         var fanOut = new Option<string?>("--fanout") { Description = "S3 webhook counts (default 10,100,1000; 10,100 with --quick)." };
         var rates = new Option<string?>("--rates") { Description = "S2 events per second (default 1000,5000; 200,1000 with --quick)." };
-        var window = new Option<int?>("--window") { Description = "Deliveries accepted but not yet received that the steady scenarios' load generator allows (default 5000; 2000 with --quick)." };
+        var window = new Option<int?>("--window") { Description = "Deliveries sent but not yet received that the steady scenarios' load generator allows (default 5000; 2000 with --quick)." };
 
         var command = new Command("bench", "Benchmark Hookline against a loopback sink: throughput, latency, fan-out, isolation, backlog, crash (S0–S6).")
         {

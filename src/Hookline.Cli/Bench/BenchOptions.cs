@@ -34,8 +34,9 @@ internal sealed record BenchOptions
     public int BatchEvents { get; init; } = 100;
 
     /// <summary>
-    /// Deliveries accepted but not yet received that the load generator allows: enough to keep every stage busy,
-    /// bounded so that a run measures the steady state instead of a growing queue.
+    /// Deliveries sent to Hookline (accepted, or in a request still awaiting its answer) but not yet received that the
+    /// load generator allows: enough to keep every stage busy, bounded so that a run measures the steady state instead
+    /// of a growing queue.
     /// </summary>
     public int Window { get; init; } = 5000;
 

@@ -36,8 +36,8 @@ internal static class CrashScenario
             sink.Reset();
             var ledger = new EventLedger();
             using var client = new PlatformClient(server.BaseAddress);
-            var load = new ClosedLoopLoad(client, BenchPayload.Request(accountId, options.BatchEvents), batch: true, ledger, new LatencySamples());
-            long Outstanding() => ledger.Events - sink.Total;
+            var load = new ClosedLoopLoad(client, BenchPayload.Request(accountId, options.BatchEvents), options.BatchEvents, batch: true, ledger, new LatencySamples());
+            long Outstanding() => ledger.Events + load.EventsInFlight - sink.Total;
             var phase = TimeSpan.FromTicks(Math.Max(options.Duration.Ticks / 2, TimeSpan.FromSeconds(options.Quick ? 1.5 : 3).Ticks));
 
             await using var timeline = new Timeline(() => sink.Total, () => null);

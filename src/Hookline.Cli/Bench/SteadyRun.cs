@@ -44,9 +44,9 @@ internal static class SteadyRun
         var ledger = new EventLedger();
         var acks = new LatencySamples();
         using var client = new PlatformClient(plan.Hookline.BaseAddress);
-        var load = new ClosedLoopLoad(client, BenchPayload.Request(plan.AccountId, plan.EventsPerRequest), batch: true, ledger, acks);
+        var load = new ClosedLoopLoad(client, BenchPayload.Request(plan.AccountId, plan.EventsPerRequest), plan.EventsPerRequest, batch: true, ledger, acks);
         long Received() => sink.ReceivedBelow(plan.HealthyWebhooks);
-        long Outstanding() => (ledger.Events * plan.HealthyWebhooks) - Received();
+        long Outstanding() => ((ledger.Events + load.EventsInFlight) * plan.HealthyWebhooks) - Received();
 
         await using var timeline = new Timeline(Received, () => plan.Hookline.Recorded);
         double end;
