@@ -34,13 +34,14 @@ public sealed class ClosedLoopLoadTests
             var ledger = new EventLedger();
             var load = new ClosedLoopLoad(client, "{}"u8.ToArray(), EventsPerRequest, batch: true, ledger, new LatencySamples());
             using var stop = new CancellationTokenSource();
-            var running = load.RunAsync(2, () => ledger.Events + load.EventsInFlight, 100, stop.Token);
+            var running = load.RunAsync(2, () => load.EventsSent, 100, stop.Token);
 
             // Both loops' first requests are held by the server: six events sent, none accepted yet.
             Assert.True(await requestArrived.WaitAsync(TimeSpan.FromSeconds(10)));
             Assert.True(await requestArrived.WaitAsync(TimeSpan.FromSeconds(10)));
             Assert.Equal(2 * EventsPerRequest, load.EventsInFlight);
             Assert.Equal(0, ledger.Events);
+            Assert.Equal(2 * EventsPerRequest, load.EventsSent);
 
             await stop.CancelAsync();
             release.SetResult();
@@ -49,6 +50,7 @@ public sealed class ClosedLoopLoadTests
             // Answered: in the ledger, out of flight, nothing counted twice.
             Assert.Equal(0, load.EventsInFlight);
             Assert.Equal(2 * EventsPerRequest, ledger.Events);
+            Assert.Equal(2 * EventsPerRequest, load.EventsSent);
         }
     }
 
@@ -67,7 +69,7 @@ public sealed class ClosedLoopLoadTests
             var ledger = new EventLedger();
             var load = new ClosedLoopLoad(client, "{}"u8.ToArray(), 5, batch: true, ledger, new LatencySamples());
             using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-            await load.RunAsync(1, () => ledger.Events + load.EventsInFlight, 100, stop.Token);
+            await load.RunAsync(1, () => load.EventsSent, 100, stop.Token);
 
             Assert.True(ledger.Refused > 0);
             Assert.Equal(0, load.EventsInFlight);

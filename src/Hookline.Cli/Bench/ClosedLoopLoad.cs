@@ -19,6 +19,19 @@ internal sealed class ClosedLoopLoad(PlatformClient client, byte[] body, int eve
     /// </summary>
     public long EventsInFlight => Interlocked.Read(ref _inFlight);
 
+    /// <summary>
+    /// Events sent: accepted by the ledger or still in flight. In flight is read first: a loop moves a request into the
+    /// ledger before out of flight, so a request answered between the two reads is counted twice, never not at all.
+    /// </summary>
+    public long EventsSent
+    {
+        get
+        {
+            var inFlight = EventsInFlight;
+            return inFlight + ledger.Events;
+        }
+    }
+
     public Task RunAsync(int loops, Func<long> outstanding, long window, CancellationToken stop)
         => Task.WhenAll(Enumerable.Range(0, loops).Select(_ => Task.Run(() => LoopAsync(outstanding, window, stop), CancellationToken.None)));
 
@@ -59,7 +72,7 @@ internal sealed class ClosedLoopLoad(PlatformClient client, byte[] body, int eve
 
             acks.Add(Ticks.Ms(Stopwatch.GetTimestamp() - sent));
 
-            // Into the ledger before out of flight: a reader in between counts the request twice, never not at all.
+            // Into the ledger before out of flight (EventsSent relies on the order).
             ledger.Accept(accepted, sent);
             Interlocked.Add(ref _inFlight, -eventsPerRequest);
         }

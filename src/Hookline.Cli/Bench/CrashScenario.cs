@@ -37,7 +37,7 @@ internal static class CrashScenario
             var ledger = new EventLedger();
             using var client = new PlatformClient(server.BaseAddress);
             var load = new ClosedLoopLoad(client, BenchPayload.Request(accountId, options.BatchEvents), options.BatchEvents, batch: true, ledger, new LatencySamples());
-            long Outstanding() => ledger.Events + load.EventsInFlight - sink.Total;
+            long Outstanding() => load.EventsSent - sink.Total;
             var phase = TimeSpan.FromTicks(Math.Max(options.Duration.Ticks / 2, TimeSpan.FromSeconds(options.Quick ? 1.5 : 3).Ticks));
 
             await using var timeline = new Timeline(() => sink.Total, () => null);

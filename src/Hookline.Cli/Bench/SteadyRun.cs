@@ -46,7 +46,7 @@ internal static class SteadyRun
         using var client = new PlatformClient(plan.Hookline.BaseAddress);
         var load = new ClosedLoopLoad(client, BenchPayload.Request(plan.AccountId, plan.EventsPerRequest), plan.EventsPerRequest, batch: true, ledger, acks);
         long Received() => sink.ReceivedBelow(plan.HealthyWebhooks);
-        long Outstanding() => ((ledger.Events + load.EventsInFlight) * plan.HealthyWebhooks) - Received();
+        long Outstanding() => (load.EventsSent * plan.HealthyWebhooks) - Received();
 
         await using var timeline = new Timeline(Received, () => plan.Hookline.Recorded);
         double end;
