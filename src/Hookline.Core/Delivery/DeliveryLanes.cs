@@ -9,6 +9,11 @@ namespace Hookline.Core.Delivery;
 /// How much a lane may hold waiting (its depth) follows how fast its endpoint answers: as many deliveries as
 /// it takes about <see cref="QueueBudget"/> to send at the measured pace, between the per-webhook cap and
 /// <c>maxDepth</c>, and no more than <c>maxDepthBytes</c> of bodies at the average size of the lane's recent ones.
+/// A busy lane may also hold what it finished in a <see cref="QueueBudget"/> at its recent rate, when that is more:
+/// a stall of the whole process (a collection, a starved thread pool) lengthens every attempt in flight at once, and
+/// for a moment the pace of a lane finishing thousands a second reads tens of milliseconds, its depth falls below what
+/// already waits, and the next ingestion's deliveries for it go the long way, through the store and a lease round. Its
+/// rate over a window or two hardly moves. A lane that stops finishing loses its rate within two windows.
 /// A hanging endpoint keeps the shallow lane it always had (a cap's worth waiting, so leases never age in memory);
 /// a fast one goes deep, so one lease round or one ingestion grant feeds it for a whole round trip instead of a
 /// cap's worth of requests, which on a single hot webhook is the difference between a database round trip per 16
@@ -36,6 +41,12 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
 
     /// <summary>Time a lane's deepest waiting delivery should wait at the pace measured; far below any lease.</summary>
     public static readonly TimeSpan QueueBudget = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The span over which a lane counts the attempts it finishes, for its rate; a lane whose current window has run two of
+    /// them (nothing finished for the last one at least) has no rate (<see cref="Lane.RateAt"/>).
+    /// </summary>
+    public static readonly TimeSpan RateWindow = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Lanes emptied recently remember their pace (bounded: forgotten all at once past this many).</summary>
     private const int RememberedLanes = 4096;
@@ -337,8 +348,9 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         Start(toStart);
     }
 
-    private void Finished(string webhookId, TimeSpan elapsed, bool? succeeded)
+    private void Finished(string webhookId, long started, bool? succeeded)
     {
+        var now = time.GetTimestamp();
         List<LeasedDelivery> toStart;
         var unsaturated = false;
         var drained = false;
@@ -349,7 +361,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
             var lane = _lanes[webhookId];
             var wasAboveHalf = lane.Waiting.Count > Depth(lane) / 2;
             lane.InFlight--;
-            lane.Record(elapsed);
+            lane.Record(time.GetElapsedTime(started, now), now, time);
             hold = lane.Count(succeeded, time);
             if (lane.InFlight == 0 && lane.Waiting.Count == 0)
             {
@@ -412,15 +424,17 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
     }
 
     /// <summary>
-    /// Cap × budget ÷ the lane's average attempt time, within [cap, maxDepth] and within the bytes its bodies may take: the
-    /// cap until a pace is measured (a frozen test clock measures none).
+    /// Cap × budget ÷ the lane's average attempt time, or its recent rate × budget when that is more, within [cap,
+    /// maxDepth] and within the bytes its bodies may take: the cap until a pace is measured (a frozen test clock
+    /// measures none).
     /// </summary>
-    private int Depth(Lane lane) => DepthAt(new Remembered(lane.Pace, lane.Streak, BodySize: lane.BodySize));
+    private int Depth(Lane lane)
+        => lane.Streak.Holding ? maxPerWebhook : DepthAt(lane.Pace, lane.BodySize, lane.RateAt(time.GetTimestamp(), time));
 
     /// <summary>A lane that holds is as shallow as a hanging endpoint's, whatever the pace of its failures.</summary>
-    private int DepthAt(Remembered lane) => lane.Streak.Holding ? maxPerWebhook : DepthAt(lane.Pace, lane.BodySize);
+    private int DepthAt(Remembered lane) => lane.Streak.Holding ? maxPerWebhook : DepthAt(lane.Pace, lane.BodySize, rate: 0);
 
-    private int DepthAt(double pace, double bodySize)
+    private int DepthAt(double pace, double bodySize, double rate)
     {
         if (pace <= 0)
         {
@@ -428,7 +442,8 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         }
 
         var deepest = bodySize <= 0 ? _maxDepth : (int)Math.Clamp(maxDepthBytes / bodySize, maxPerWebhook, _maxDepth);
-        return (int)Math.Clamp(maxPerWebhook * QueueBudget.TotalSeconds / pace, maxPerWebhook, deepest);
+        var budget = QueueBudget.TotalSeconds;
+        return (int)Math.Clamp(Math.Max(maxPerWebhook * budget / pace, rate * budget), maxPerWebhook, deepest);
     }
 
     /// <summary>Keeps what a lane that went away leaves behind; true when it ran dry as a deep lane with more due (<see cref="DeepShare"/>).</summary>
@@ -498,7 +513,7 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         }
         finally
         {
-            Finished(delivery.WebhookId, time.GetElapsedTime(started), succeeded);
+            Finished(delivery.WebhookId, started, succeeded);
         }
     }
 
@@ -527,6 +542,17 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
         /// <summary>Average bytes of a body enqueued (moving, a fifth per delivery); 0 until one is seen.</summary>
         public double BodySize { get; set; }
 
+        /// <summary>When the window counting finished attempts began (the first attempt this lane finished); null before.</summary>
+        private long? _windowStart;
+
+        /// <summary>Attempts finished since <see cref="_windowStart"/>.</summary>
+        private int _windowFinished;
+
+        /// <summary>Attempts finished per second in the last whole window, and in the one before it; 0 until measured.</summary>
+        private double _lastRate;
+
+        private double _rateBefore;
+
         /// <summary>Holding, and either within the hold or with its probe in flight (the clock read only for a lane that holds).</summary>
         public bool Blocked(TimeProvider time) => Streak.Holding && (InFlight > 0 || time.GetUtcNow() < Streak.HeldUntil);
 
@@ -540,14 +566,39 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
 
         public void Weigh(int bytes) => BodySize = BodySize <= 0 ? bytes : (0.8 * BodySize) + (0.2 * bytes);
 
-        public void Record(TimeSpan elapsed)
+        /// <summary>An attempt finished at <paramref name="now"/> after <paramref name="elapsed"/>: its pace, and its rate.</summary>
+        public void Record(TimeSpan elapsed, long now, TimeProvider time)
         {
             var seconds = elapsed.TotalSeconds;
             if (seconds > 0)
             {
                 Pace = Pace <= 0 ? seconds : (0.8 * Pace) + (0.2 * seconds);
             }
+
+            if (_windowStart is not { } start)
+            {
+                _windowStart = now;
+                return;
+            }
+
+            _windowFinished++;
+            var window = time.GetElapsedTime(start, now);
+            if (window >= DeliveryLanes.RateWindow)
+            {
+                _rateBefore = _lastRate;
+                _lastRate = _windowFinished / window.TotalSeconds;
+                _windowStart = now;
+                _windowFinished = 0;
+            }
         }
+
+        /// <summary>
+        /// Attempts finished per second: the higher of the last two whole windows', so that one stall shorter than a
+        /// window does not lower it; 0 once the current window has run two windows' length, nothing finished for the last one
+        /// at least (it may hang: its pace decides).
+        /// </summary>
+        public double RateAt(long now, TimeProvider time)
+            => _windowStart is { } start && time.GetElapsedTime(start, now) < 2 * DeliveryLanes.RateWindow ? Math.Max(_lastRate, _rateBefore) : 0;
     }
 }
 

@@ -37,6 +37,54 @@ public sealed class DeliveryLanesTests
     }
 
     [Fact]
+    public async Task A_stall_that_lengthens_every_attempt_in_flight_leaves_a_busy_lane_deep_until_it_stops_finishing()
+    {
+        var harness = new Harness();
+        await harness.EnqueueUntilCapAsync("wh_busy", 100);
+
+        // Attempts of 10 ms, a cap's worth at a time: 400 a second, more than the deepest lane holds in its second's budget.
+        for (var round = 0; round < 15; round++)
+        {
+            harness.Time.Advance(TimeSpan.FromMilliseconds(10));
+            await harness.FinishAsync(Cap);
+        }
+
+        Assert.Equal(MaxDepth, harness.Lanes.DepthOf("wh_busy"));
+
+        // The whole process stalls for 150 ms (a collection, a starved thread pool): every attempt in flight reads 150 ms,
+        // and the moving pace, about 93 ms, alone would give a second's budget a depth of 43. The lane still finishes
+        // hundreds a second, and one window that finished few does not lower its depth.
+        harness.Time.Advance(TimeSpan.FromMilliseconds(150));
+        await harness.FinishAsync(Cap);
+        Assert.Equal(MaxDepth, harness.Lanes.DepthOf("wh_busy"));
+        Assert.DoesNotContain("wh_busy", harness.Lanes.ForIngestion().Excluded);
+
+        // Then nothing finishes for a while (the endpoint hangs): the rate is stale, and the pace alone decides.
+        harness.Time.Advance(DeliveryLanes.RateWindow * 2);
+        Assert.InRange(harness.Lanes.DepthOf("wh_busy"), Cap + 1, MaxDepth - 1);
+    }
+
+    [Fact]
+    public async Task A_lane_that_finishes_few_a_second_keeps_the_depth_its_pace_gives()
+    {
+        var harness = new Harness();
+        harness.Lanes.Enqueue(harness.Deliveries("wh_quiet", 1));
+        await harness.WaitUntilAsync(() => harness.Running.Count == 1);
+
+        // One attempt at a time, each 125 ms: eight a second finished, while its pace says a full lane would send
+        // thirty-two (4 × 1 s ÷ 0.125 s). A lane that is not busy is not slow: its depth is what its pace gives.
+        for (var round = 0; round < 4; round++)
+        {
+            harness.Time.Advance(TimeSpan.FromMilliseconds(125));
+            harness.Lanes.Enqueue(harness.Deliveries("wh_quiet", 1));
+            await harness.WaitUntilAsync(() => harness.Running.Count == 2);
+            await harness.FinishAsync(1);
+        }
+
+        Assert.Equal(32, harness.Lanes.DepthOf("wh_quiet"));
+    }
+
+    [Fact]
     public async Task Large_bodies_keep_a_fast_lane_within_its_bytes_and_its_webhook_remembers_their_size()
     {
         var harness = new Harness();
