@@ -14,9 +14,11 @@ internal sealed record SteadyPlan(IHookline Hookline, Sink Sink, string AccountI
     /// measured the generator rather than Hookline: a one-event request waits for the commit of its hundred deliveries
     /// (about 16 ms), so two in flight fed some 11,000 deliveries a second, and the sink had next to nothing
     /// outstanding (0–118) all along: Hookline delivered as fast as it was fed. Four fed 16,000–17,100/s, S1's level,
-    /// at the cost of longer acks (each waits behind more work); the window still bounds what is outstanding. S1 keeps two:
-    /// there four only added contention (12,032 and 12,724/s against 13,123 and 15,295/s, A/B). So does S4, whose p99 is
-    /// compared with S1's (<see cref="IsolationScenario"/>).
+    /// at the cost of longer acks (each waits behind more work); the window still bounds what is outstanding. S1 keeps two, and
+    /// so does S4, whose p99 is compared with S1's (<see cref="IsolationScenario"/>): there four only added contention
+    /// (12,032 and 12,724/s against 13,123 and 15,295/s, A/B). Measured again once busy lanes kept their depth, four raised
+    /// SQLite's S1 by about a fifth (its writer groups whatever waits) and not PostgreSQL's, whose S4 p99 then
+    /// reached a second, and S3 ×100 would read 70 % of such an S1 (docs/benchmarks.md, "Before and after").
     /// </summary>
     public const int FanOutLoops = 4;
 
