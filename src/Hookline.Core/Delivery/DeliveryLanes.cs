@@ -428,15 +428,15 @@ internal sealed class DeliveryLanes(int maxConcurrency, int maxPerWebhook, int m
     /// maxDepth] and within the bytes its bodies may take: the cap until a pace is measured (a frozen test clock
     /// measures none).
     /// </summary>
-    private int Depth(Lane lane)
-        => lane.Streak.Holding ? maxPerWebhook : DepthAt(lane.Pace, lane.BodySize, lane.RateAt(time.GetTimestamp(), time));
+    private int Depth(Lane lane) => DepthAt(lane.Streak, lane.Pace, lane.BodySize, lane.RateAt(time.GetTimestamp(), time));
+
+    /// <summary>What a lane that went away left behind: its pace, no rate (it finishes nothing while it is gone).</summary>
+    private int DepthAt(Remembered lane) => DepthAt(lane.Streak, lane.Pace, lane.BodySize, rate: 0);
 
     /// <summary>A lane that holds is as shallow as a hanging endpoint's, whatever the pace of its failures.</summary>
-    private int DepthAt(Remembered lane) => lane.Streak.Holding ? maxPerWebhook : DepthAt(lane.Pace, lane.BodySize, rate: 0);
-
-    private int DepthAt(double pace, double bodySize, double rate)
+    private int DepthAt(FailureStreak streak, double pace, double bodySize, double rate)
     {
-        if (pace <= 0)
+        if (streak.Holding || pace <= 0)
         {
             return maxPerWebhook;
         }
