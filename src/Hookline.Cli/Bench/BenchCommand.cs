@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
+using System.CommandLine.Parsing;
 
 namespace Hookline.Cli.Bench;
 
@@ -11,15 +11,26 @@ internal static class BenchCommand
         var store = new Option<string>("--store") { Description = "sqlite (default), postgres or both.", DefaultValueFactory = _ => "sqlite" };
         store.AcceptOnlyFromAmong("sqlite", "postgres", "both");
         var postgres = new Option<string?>("--postgres") { Description = "Npgsql connection string of a server the bench may create databases on (default: start a throwaway cluster from the machine's PostgreSQL binaries)." };
-        var duration = new Option<double?>("--duration") { Description = "Seconds per measured phase (default 15; 2 with --quick)." };
+        var duration = new Option<string?>("--duration") { Description = $"Seconds per measured phase, {BenchArguments.MinSeconds:0}–{BenchArguments.MaxSeconds:0} (default 15; 2 with --quick)." };
         var quick = new Option<bool>("--quick") { Description = "Smoke run: seconds per phase, small sizes." };
-        var backlog = new Option<int?>("--backlog") { Description = "Deliveries queued for S5 (default 1000000; 2000 with --quick)." };
-        var output = new Option<string?>("--out") { Description = "Write the results as JSON to this file." };
-        var concurrency = new Option<int?>("--concurrency") { Description = "Connections to the sink: S0's loops and Delivery:MaxConcurrencyPerWebhook (default 16)." };
-        var scenarios = new Option<string?>("--scenarios") { Description = "Comma-separated subset, e.g. S0,S1,S5 (default all)." };
-        var fanOut = new Option<string?>("--fanout") { Description = "S3 webhook counts (default 10,100,1000; 10,100 with --quick)." };
-        var rates = new Option<string?>("--rates") { Description = "S2 events per second (default 1000,5000; 200,1000 with --quick)." };
-        var window = new Option<int?>("--window") { Description = "Deliveries sent but not yet received that the steady scenarios' load generator allows (default 5000; 2000 with --quick)." };
+        var backlog = new Option<string?>("--backlog") { Description = $"Deliveries queued for S5, at most {BenchArguments.MaxBacklog:N0} (default 1,000,000; 2,000 with --quick)." };
+        var output = new Option<string?>("--out") { Description = "Write the results as JSON to this file (its directory must exist)." };
+        var concurrency = new Option<string?>("--concurrency") { Description = $"Connections to the sink: S0's loops and Delivery:MaxConcurrencyPerWebhook, 1–{BenchArguments.MaxConcurrency:N0} (default 16)." };
+        var scenarios = new Option<string?>("--scenarios") { Description = "Comma-separated subset of S0,S1,S2,S3,S4,S5,S6, e.g. S0,S1,S5 (default all)." };
+        var fanOut = new Option<string?>("--fanout") { Description = $"S3 webhook counts, each 1–{Sink.MaxWebhooks:N0} (default 10,100,1000; 10,100 with --quick)." };
+        var rates = new Option<string?>("--rates") { Description = $"S2 events per second, each 1–{BenchArguments.MaxRate:N0} (default 1000,5000; 200,1000 with --quick)." };
+        var window = new Option<string?>("--window") { Description = $"Deliveries sent but not yet received that the steady scenarios' load generator allows, 1–{BenchArguments.MaxWindow:N0} (default 5000; 2000 with --quick)." };
+
+        // Every value is checked before anything starts: a typo must not cost a fifteen-minute run, or be quietly
+        // replaced by something else and reported as though it had been asked for.
+        duration.Validators.Add(result => Check(result, text => BenchArguments.Seconds(text).Error));
+        backlog.Validators.Add(result => Check(result, text => BenchArguments.Count("--backlog", text, 1, BenchArguments.MaxBacklog).Error));
+        concurrency.Validators.Add(result => Check(result, text => BenchArguments.Count("--concurrency", text, 1, BenchArguments.MaxConcurrency).Error));
+        window.Validators.Add(result => Check(result, text => BenchArguments.Count("--window", text, 1, BenchArguments.MaxWindow).Error));
+        scenarios.Validators.Add(result => Check(result, text => BenchArguments.Scenarios(text).Error));
+        fanOut.Validators.Add(result => Check(result, text => BenchArguments.Counts("--fanout", text, 1, Sink.MaxWebhooks).Error));
+        rates.Validators.Add(result => Check(result, text => BenchArguments.Counts("--rates", text, 1, BenchArguments.MaxRate).Error));
+        output.Validators.Add(result => Check(result, BenchArguments.OutputError));
 
         var command = new Command("bench", "Benchmark Hookline against a loopback sink: throughput, latency, fan-out, isolation, backlog, crash (S0–S6).")
         {
@@ -41,37 +52,37 @@ internal static class BenchCommand
             };
             if (parse.GetValue(duration) is { } seconds)
             {
-                options = options with { Duration = TimeSpan.FromSeconds(Math.Max(1, seconds)) };
+                options = options with { Duration = TimeSpan.FromSeconds(BenchArguments.Seconds(seconds).Value!.Value) };
             }
 
             if (parse.GetValue(backlog) is { } queued)
             {
-                options = options with { Backlog = Math.Max(1, queued) };
+                options = options with { Backlog = BenchArguments.Count("--backlog", queued, 1, BenchArguments.MaxBacklog).Value!.Value };
             }
 
             if (parse.GetValue(concurrency) is { } connections)
             {
-                options = options with { Concurrency = Math.Max(1, connections) };
+                options = options with { Concurrency = BenchArguments.Count("--concurrency", connections, 1, BenchArguments.MaxConcurrency).Value!.Value };
             }
 
             if (parse.GetValue(scenarios) is { } names)
             {
-                options = options with { Scenarios = new HashSet<string>(Split(names).Select(n => n.ToUpperInvariant()), StringComparer.OrdinalIgnoreCase) };
+                options = options with { Scenarios = BenchArguments.Scenarios(names).Names! };
             }
 
             if (parse.GetValue(fanOut) is { } counts)
             {
-                options = options with { FanOut = [.. Split(counts).Select(n => int.Parse(n, CultureInfo.InvariantCulture))] };
+                options = options with { FanOut = BenchArguments.Counts("--fanout", counts, 1, Sink.MaxWebhooks).Values! };
             }
 
             if (parse.GetValue(rates) is { } perSecond)
             {
-                options = options with { Rates = [.. Split(perSecond).Select(n => int.Parse(n, CultureInfo.InvariantCulture))] };
+                options = options with { Rates = BenchArguments.Counts("--rates", perSecond, 1, BenchArguments.MaxRate).Values! };
             }
 
             if (parse.GetValue(window) is { } outstanding)
             {
-                options = options with { Window = Math.Max(1, outstanding) };
+                options = options with { Window = BenchArguments.Count("--window", outstanding, 1, BenchArguments.MaxWindow).Value!.Value };
             }
 
             var arguments = CommandLine(parse.Tokens.Select(t => t.Value).ToList());
@@ -80,7 +91,14 @@ internal static class BenchCommand
         return command;
     }
 
-    private static string[] Split(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    /// <summary>The option's value as typed goes to <paramref name="check"/>, whose error, if any, becomes the option's.</summary>
+    private static void Check(OptionResult result, Func<string, string?> check)
+    {
+        if (check(result.GetValueOrDefault<string?>() ?? "") is { } error)
+        {
+            result.AddError(error);
+        }
+    }
 
     /// <summary>The command as typed, for the report; a connection string may hold a password, so it is not repeated.</summary>
     private static string CommandLine(List<string> tokens)
