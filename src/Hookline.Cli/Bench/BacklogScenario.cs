@@ -31,12 +31,12 @@ internal static class BacklogScenario
             var batch = Math.Min(EventsPerRequest, options.Backlog);
             var load = new ClosedLoopLoad(client, BenchPayload.Request(accountId, batch), batch, batch: true, ledger, new LatencySamples());
             var started = Stopwatch.GetTimestamp();
-            using var stop = new CancellationTokenSource();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
             await using (Progress.Start(context.Output, context.Label("S5 queue"), () => $"queued {ledger.Deliveries,10:N0} / {options.Backlog:N0}  {ledger.Deliveries / Math.Max(0.001, Ticks.SinceSeconds(started)),8:N0}/s  rss {api.SampleRss() / 1e6:N0} MB"))
             {
                 // The window is the backlog itself: the loops stop sending once it is queued.
                 var loading = load.RunAsync(2, () => ledger.Deliveries, options.Backlog - 1, stop.Token);
-                await WaitUntilAsync(() => ledger.Deliveries >= options.Backlog, () => ledger.Deliveries, "queueing", api.SampleRss);
+                await WaitUntilAsync(() => ledger.Deliveries >= options.Backlog, () => ledger.Deliveries, "queueing", api.SampleRss, context.CancellationToken);
                 await stop.CancelAsync();
                 await loading;
             }
@@ -54,9 +54,9 @@ internal static class BacklogScenario
             var started = Stopwatch.GetTimestamp();
             await using (Progress.Start(context.Output, context.Label("S5 drain"), () => $"received {sink.Total,10:N0} / {expected:N0}  {sink.Total / Math.Max(0.001, Ticks.SinceSeconds(started)),8:N0}/s  rss {worker.SampleRss() / 1e6:N0} MB"))
             {
-                await WaitUntilAsync(() => sink.Total >= expected, () => sink.Total, "draining", worker.SampleRss);
+                await WaitUntilAsync(() => sink.Total >= expected, () => sink.Total, "draining", worker.SampleRss, context.CancellationToken);
                 long recorded = 0;
-                await WaitUntilAsync(() => recorded >= expected, () => recorded, "recording", async () => recorded = await probe.SucceededAsync(context.CancellationToken));
+                await WaitUntilAsync(() => recorded >= expected, () => recorded, "recording", async () => recorded = await probe.SucceededAsync(context.CancellationToken), context.CancellationToken);
             }
 
             drainSeconds = Ticks.SinceSeconds(started);
@@ -73,7 +73,7 @@ internal static class BacklogScenario
     }
 
     /// <summary>Waits for <paramref name="done"/>; fails when <paramref name="progress"/> has not moved for a minute.</summary>
-    private static async Task WaitUntilAsync(Func<bool> done, Func<long> progress, string what, Func<Task> poll)
+    private static async Task WaitUntilAsync(Func<bool> done, Func<long> progress, string what, Func<Task> poll, CancellationToken cancellationToken)
     {
         var last = progress();
         var movedAt = Stopwatch.GetTimestamp();
@@ -95,14 +95,14 @@ internal static class BacklogScenario
                 throw new TimeoutException($"S5 stalled while {what}: no progress for {Stall.TotalSeconds:0} s at {last:N0}");
             }
 
-            await Task.Delay(250);
+            await Task.Delay(250, cancellationToken);
         }
     }
 
-    private static Task WaitUntilAsync(Func<bool> done, Func<long> progress, string what, Func<long> sample)
+    private static Task WaitUntilAsync(Func<bool> done, Func<long> progress, string what, Func<long> sample, CancellationToken cancellationToken)
         => WaitUntilAsync(done, progress, what, () =>
         {
             sample();
             return Task.CompletedTask;
-        });
+        }, cancellationToken);
 }

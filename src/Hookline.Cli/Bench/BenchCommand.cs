@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Runtime.InteropServices;
 
 namespace Hookline.Cli.Bench;
 
@@ -86,9 +87,32 @@ internal static class BenchCommand
             }
 
             var arguments = CommandLine(parse.Tokens.Select(t => t.Value).ToList());
-            return await new BenchRunner(options, arguments, Console.Out).RunAsync(cancellationToken);
+            using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal => Interrupt(signal, interrupt));
+            using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal => Interrupt(signal, interrupt));
+            return await new BenchRunner(options, arguments, Console.Out).RunAsync(interrupt.Token);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Ctrl-C or SIGTERM: the first stops the run where it is and lets it clean up (a few seconds); a second quits at
+    /// once, leaving the throwaway PostgreSQL cluster to its watchdog. Without this the signal did nothing: the bench's
+    /// own Kestrel hosts claim it (each host's console lifetime cancels the default exit), and nothing stopped the run.
+    /// </summary>
+    private static void Interrupt(PosixSignalContext signal, CancellationTokenSource interrupt)
+    {
+        signal.Cancel = true;
+        var code = signal.Signal == PosixSignal.SIGTERM ? 143 : BenchRunner.Interrupted;
+        if (interrupt.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("hookline bench: quitting at once.");
+            Environment.Exit(code);
+        }
+
+        Console.Error.WriteLine("hookline bench: interrupted; stopping and cleaning up (again to quit at once).");
+        // Not Cancel(): its callbacks would run the bench's continuations on the runtime's signal thread.
+        _ = interrupt.CancelAsync();
     }
 
     /// <summary>The option's value as typed goes to <paramref name="check"/>, whose error, if any, becomes the option's.</summary>

@@ -7,6 +7,9 @@ namespace Hookline.Cli.Bench;
 /// <summary>
 /// Runs the scenarios store by store against one sink, prints progress and the table, writes the JSON.
 /// A scenario that fails is recorded with its error and the run goes on; the exit code is 1 if any failed.
+/// An interrupted run (its token cancelled: Ctrl-C) stops the scenario it is in, disposes what it started (Hookline's
+/// processes, S0's, the store's files and PostgreSQL cluster) and exits with <see cref="Interrupted"/>, writing no
+/// table or JSON: a report of a run cut short would read as a finished one, and could overwrite one.
 /// </summary>
 internal sealed class BenchRunner(BenchOptions options, string command, TextWriter output)
 {
@@ -26,7 +29,23 @@ internal sealed class BenchRunner(BenchOptions options, string command, TextWrit
         ("S6", CrashScenario.RunAsync),
     ];
 
+    /// <summary>The exit code of an interrupted run: 128 + SIGINT, as a shell reports a command Ctrl-C stopped.</summary>
+    public const int Interrupted = 130;
+
     public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RunStoresAsync(cancellationToken);
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            await output.WriteLineAsync("hookline bench: interrupted; what it had started is stopped and removed. No table or report was written.");
+            return Interrupted;
+        }
+    }
+
+    private async Task<int> RunStoresAsync(CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var startedAt = TimeProvider.System.GetUtcNow();
@@ -40,11 +59,12 @@ internal sealed class BenchRunner(BenchOptions options, string command, TextWrit
             var report = new StoreReport(name);
             reports.Add(report);
             BenchStore store;
+            cancellationToken.ThrowIfCancellationRequested();
             try
             {
                 store = name == "postgres" ? await BenchStore.PostgresAsync(options.Postgres) : BenchStore.Sqlite();
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 report.Available = false;
                 report.Errors["store"] = e.Message;
@@ -104,9 +124,11 @@ internal sealed class BenchRunner(BenchOptions options, string command, TextWrit
         {
             context.CancellationToken.ThrowIfCancellationRequested();
             await run(context);
+            context.CancellationToken.ThrowIfCancellationRequested();
             await output.WriteLineAsync($"    {context.Label(name)} done in {Ticks.SinceSeconds(started):0} s");
         }
-        catch (Exception e) when (e is not OperationCanceledException || !context.CancellationToken.IsCancellationRequested)
+        // Whatever a scenario throws once the run is interrupted comes of the interruption, and ends the run instead.
+        catch (Exception e) when (!context.CancellationToken.IsCancellationRequested)
         {
             context.Report.Errors[name] = e.Message;
             await output.WriteLineAsync($"    {context.Label(name)} FAILED after {Ticks.SinceSeconds(started):0} s: {e}");

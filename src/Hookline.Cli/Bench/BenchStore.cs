@@ -67,7 +67,16 @@ internal sealed class BenchStore : IAsyncDisposable
         }
 
         var name = $"hookline_bench_{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}";
-        await AdminAsync($"CREATE DATABASE {name}", cancellationToken);
+        try
+        {
+            await AdminAsync($"CREATE DATABASE {name}", cancellationToken);
+        }
+        catch
+        {
+            Directory.Delete(directory, recursive: true);
+            throw;
+        }
+
         var connectionString = new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name, Pooling = true, MaxPoolSize = 100 }.ConnectionString;
         return new StoreInstance(
             directory,

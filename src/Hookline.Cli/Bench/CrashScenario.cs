@@ -41,12 +41,12 @@ internal static class CrashScenario
             var phase = TimeSpan.FromTicks(Math.Max(options.Duration.Ticks / 2, TimeSpan.FromSeconds(options.Quick ? 1.5 : 3).Ticks));
 
             await using var timeline = new Timeline(() => sink.Total, () => null);
-            using var stop = new CancellationTokenSource();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
             double killedAt, restartSeconds, rateBeforeKill;
             await using (Progress.Start(context.Output, context.Label("S6"), () => SteadyRun.Status(timeline, Outstanding())))
             {
                 var loading = load.RunAsync(2, Outstanding, options.Window, stop.Token);
-                await Task.Delay(phase);
+                await Task.Delay(phase, context.CancellationToken);
                 killedAt = timeline.Take().Seconds;
                 rateBeforeKill = timeline.ReceivedRate(Math.Min(options.Warmup.TotalSeconds, killedAt / 3), killedAt);
                 await server.KillAsync();
@@ -54,7 +54,7 @@ internal static class CrashScenario
                 await server.DisposeAsync();
                 server = await HooklineChild.StartAsync(instance, options, port, extra: extra, cancellationToken: context.CancellationToken);
                 restartSeconds = timeline.Now - killedAt;
-                await Task.Delay(phase);
+                await Task.Delay(phase, context.CancellationToken);
                 await stop.CancelAsync();
                 await loading;
             }
@@ -108,7 +108,7 @@ internal static class CrashScenario
                 return (DeliveryAccount.Of(ledger, context.Sink.Arrivals(), _ => true, 1), timeline.Take().Seconds);
             }
 
-            await Task.Delay(200);
+            await Task.Delay(200, context.CancellationToken);
         }
     }
 }

@@ -29,7 +29,8 @@ internal static class FanOutScenario
             var run = await SteadyRun.RunAsync(
                 new SteadyPlan(hookline, context.Sink, accountId, eventsPerRequest, webhooks, context.Label($"S3 x{webhooks}")) { Loops = SteadyPlan.FanOutLoops },
                 options with { Window = Math.Max(options.Window, 2 * webhooks) },
-                context.Output);
+                context.Output,
+                context.CancellationToken);
             var s1 = context.Report.S1?.DeliveriesPerSecond;
             return new FanOutResult(
                 webhooks, eventsPerRequest, run.Events, run.Deliveries, run.Seconds, run.DeliveriesPerSecond,

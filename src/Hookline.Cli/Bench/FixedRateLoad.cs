@@ -32,7 +32,8 @@ internal sealed class FixedRateLoad(PlatformClient client, byte[] body, LoadPhas
 
     public long Outstanding => Interlocked.Read(ref _outstanding);
 
-    public async Task RunAsync(int rate, TimeSpan warmupTime, TimeSpan duration)
+    /// <summary>Issues the stream; <paramref name="stop"/> ends it early (an interrupted run), and the requests already sent are awaited.</summary>
+    public async Task RunAsync(int rate, TimeSpan warmupTime, TimeSpan duration, CancellationToken stop)
     {
         var requests = new List<Task>();
         var warm = (long)(rate * warmupTime.TotalSeconds);
@@ -41,7 +42,7 @@ internal sealed class FixedRateLoad(PlatformClient client, byte[] body, LoadPhas
         {
             var start = Stopwatch.GetTimestamp();
             long issued = 0;
-            while (issued < total)
+            while (issued < total && !stop.IsCancellationRequested)
             {
                 var due = Math.Min(total, (long)(Ticks.Seconds(Stopwatch.GetTimestamp() - start) * rate) + 1);
                 for (; issued < due; issued++)

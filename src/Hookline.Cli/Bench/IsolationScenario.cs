@@ -25,7 +25,7 @@ internal static class IsolationScenario
             var accountId = await context.AccountWithWebhooksAsync(hookline, urls);
             var run = await SteadyRun.RunAsync(
                 new SteadyPlan(hookline, context.Sink, accountId, Math.Max(1, options.BatchEvents / Webhooks), Healthy, context.Label("S4")) { WaitForRecorded = false },
-                options, context.Output);
+                options, context.Output, context.CancellationToken);
             var s1 = context.Report.S1;
             context.Report.S4 = new IsolationResult(
                 Webhooks, 1, 1, run.Seconds, run.ReceivedPerSecond,

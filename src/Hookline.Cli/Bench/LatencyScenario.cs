@@ -47,7 +47,7 @@ internal static class LatencyScenario
             {
                 await using (Progress.Start(context.Output, context.Label($"S2 {rate}/s"), () => $"{SteadyRun.Status(timeline, Accepted() - sink.Total)}  in flight {load.Outstanding:N0}"))
                 {
-                    await load.RunAsync(rate, options.Warmup, options.Duration);
+                    await load.RunAsync(rate, options.Warmup, options.Duration, context.CancellationToken);
                 }
 
                 var end = timeline.Take().Seconds;
@@ -55,11 +55,12 @@ internal static class LatencyScenario
                 (cores, cpuPerEvent, gc) = (timeline.CoresUsed(steadyFrom, end), timeline.CpuMicrosecondsPerItem(steadyFrom, end), timeline.Gc(steadyFrom, end));
             }
 
+            context.CancellationToken.ThrowIfCancellationRequested();
             var seconds = Ticks.SinceSeconds(started);
             var waitUntil = Stopwatch.GetTimestamp() + (30 * Stopwatch.Frequency);
             while (sink.Total < Accepted() && Stopwatch.GetTimestamp() < waitUntil)
             {
-                await Task.Delay(20);
+                await Task.Delay(20, context.CancellationToken);
             }
 
             var arrivals = sink.Arrivals();

@@ -23,7 +23,7 @@ internal static class RawPostProcess
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public static async Task<RawPost> MeasureAsync(BenchOptions options, TimeSpan duration, TextWriter output, string label)
+    public static async Task<RawPost> MeasureAsync(BenchOptions options, TimeSpan duration, TextWriter output, string label, CancellationToken cancellationToken)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "hookline.dll");
         if (!File.Exists(dll))
@@ -66,7 +66,9 @@ internal static class RawPostProcess
         };
         process.BeginErrorReadLine();
         // Bounded like every phase: the half, its warm-up and a minute for the process to start and stop.
-        using var limit = new CancellationTokenSource(duration + warmUp + TimeSpan.FromMinutes(1));
+        // An interrupted run stops it at once.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(duration + warmUp + TimeSpan.FromMinutes(1));
         string result;
         try
         {
@@ -76,6 +78,8 @@ internal static class RawPostProcess
         catch (OperationCanceledException) when (limit.IsCancellationRequested)
         {
             process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+            cancellationToken.ThrowIfCancellationRequested();
             throw new TimeoutException($"S0's process ({label}) did not finish in time; killed");
         }
 

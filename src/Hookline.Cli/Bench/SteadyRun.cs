@@ -39,7 +39,11 @@ internal sealed record SteadyResult(
 
 internal static class SteadyRun
 {
-    public static async Task<SteadyResult> RunAsync(SteadyPlan plan, BenchOptions options, TextWriter output)
+    /// <summary>
+    /// Runs the plan's load for the phase's duration, then waits for what was accepted to arrive. Stops early, with
+    /// <see cref="OperationCanceledException"/>, when <paramref name="cancellationToken"/> is cancelled (an interrupted run).
+    /// </summary>
+    public static async Task<SteadyResult> RunAsync(SteadyPlan plan, BenchOptions options, TextWriter output, CancellationToken cancellationToken)
     {
         var sink = plan.Sink;
         sink.Reset();
@@ -54,10 +58,13 @@ internal static class SteadyRun
         double end;
         await using (Progress.Start(output, plan.Label, () => Status(timeline, Outstanding())))
         {
-            using var stop = new CancellationTokenSource(options.Duration);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            stop.CancelAfter(options.Duration);
             await load.RunAsync(plan.Loops, Outstanding, options.Window, stop.Token);
             end = timeline.Take().Seconds;
         }
+
+        cancellationToken.ThrowIfCancellationRequested();
 
         if (ledger.Events == 0)
         {
@@ -65,7 +72,7 @@ internal static class SteadyRun
         }
 
         var warmup = Math.Min(options.Warmup.TotalSeconds, end / 3);
-        var drained = await DrainAsync(plan, ledger, Received, output);
+        var drained = await DrainAsync(plan, ledger, Received, output, cancellationToken);
         var account = DeliveryAccount.Of(ledger, sink.Arrivals(), w => w < plan.HealthyWebhooks, plan.HealthyWebhooks);
         return new SteadyResult(
             ledger.Events, ledger.Events * plan.HealthyWebhooks, Math.Round(end - warmup, 2),
@@ -80,7 +87,7 @@ internal static class SteadyRun
     }
 
     /// <summary>Waits until the sink has every accepted delivery (and Hookline recorded them); seconds taken.</summary>
-    private static async Task<double> DrainAsync(SteadyPlan plan, EventLedger ledger, Func<long> received, TextWriter output)
+    private static async Task<double> DrainAsync(SteadyPlan plan, EventLedger ledger, Func<long> received, TextWriter output, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var expected = ledger.Events * plan.HealthyWebhooks;
@@ -93,7 +100,7 @@ internal static class SteadyRun
                 return Math.Round(Ticks.SinceSeconds(started), 2);
             }
 
-            await Task.Delay(20);
+            await Task.Delay(20, cancellationToken);
         }
 
         await output.WriteLineAsync($"    {plan.Label}: after {limit.TotalSeconds:0} s, {expected - received():N0} accepted deliveries still missing"

@@ -14,7 +14,7 @@ internal static class ThroughputScenario
     {
         var options = context.Options;
         var half = TimeSpan.FromTicks(options.Duration.Ticks / 2);
-        var before = await RawPostProcess.MeasureAsync(options, half, context.Output, context.Label("S0 before"));
+        var before = await RawPostProcess.MeasureAsync(options, half, context.Output, context.Label("S0 before"), context.CancellationToken);
 
         try
         {
@@ -25,8 +25,12 @@ internal static class ThroughputScenario
         }
         finally
         {
-            var after = await RawPostProcess.MeasureAsync(options, half, context.Output, context.Label("S0 after"));
-            Record(context, before, after);
+            // Not after an interrupt: the run is stopping, and S0 alone would be measured for nothing.
+            if (!context.CancellationToken.IsCancellationRequested)
+            {
+                var after = await RawPostProcess.MeasureAsync(options, half, context.Output, context.Label("S0 after"), context.CancellationToken);
+                Record(context, before, after);
+            }
         }
     }
 
@@ -49,11 +53,14 @@ internal static class ThroughputScenario
             double end;
             await using (Progress.Start(context.Output, context.Label("S1 ingestion alone"), () => $"{ledger.Events:N0} events  {timeline.ReceivedRate(timeline.Now - 1, timeline.Now):N0}/s"))
             {
-                using var stop = new CancellationTokenSource(duration);
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+                stop.CancelAfter(duration);
                 // Nothing is delivered, so nothing is outstanding: the loops ingest as fast as Hookline answers.
                 await load.RunAsync(2, () => 0, options.Window, stop.Token);
                 end = timeline.Take().Seconds;
             }
+
+            context.CancellationToken.ThrowIfCancellationRequested();
 
             if (ledger.Events == 0)
             {
@@ -79,10 +86,10 @@ internal static class ThroughputScenario
     {
         var options = context.Options;
         var half = TimeSpan.FromTicks(options.Duration.Ticks / 2);
-        var before = await RawPostProcess.MeasureAsync(options, half, context.Output, context.Label("S0 before floor"));
+        var before = await RawPostProcess.MeasureAsync(options, half, context.Output, context.Label("S0 before floor"), context.CancellationToken);
         var floor = await MeasureFloorAsync(context, records: false);
         var records = await MeasureFloorAsync(context, records: true);
-        var after = await RawPostProcess.MeasureAsync(options, half, context.Output, context.Label("S0 after floor"));
+        var after = await RawPostProcess.MeasureAsync(options, half, context.Output, context.Label("S0 after floor"), context.CancellationToken);
         var s0 = Math.Round((before.PerSecond + after.PerSecond) / 2, 1);
         FloorResult Against(FloorResult result) => result with
         {
@@ -121,7 +128,8 @@ internal static class ThroughputScenario
         var run = await SteadyRun.RunAsync(
             new SteadyPlan(floor, context.Sink, BenchPayload.SampleAccount, options.BatchEvents, 1, context.Label(records ? "S1 floor, records" : "S1 floor")),
             options,
-            context.Output);
+            context.Output,
+            context.CancellationToken);
         return new FloorResult(
             run.Events, run.Seconds, run.DeliveriesPerSecond, null, null, null, run.Ack, run.Account.EndToEnd, run.Account.Lost, run.Account.Duplicates,
             run.CpuMicrosecondsPerDelivery, run.CoresUsed, run.OtherCpuMicrosecondsPerDelivery);
@@ -136,7 +144,7 @@ internal static class ThroughputScenario
         {
             var accountId = await context.AccountWithWebhooksAsync(hookline, [context.Sink.Url(0)]);
             var metrics = MetricsWindow.MeasureAsync(hookline.BaseAddress, options.Warmup, options.Duration);
-            var run = await SteadyRun.RunAsync(new SteadyPlan(hookline, context.Sink, accountId, options.BatchEvents, 1, context.Label("S1")), options, context.Output);
+            var run = await SteadyRun.RunAsync(new SteadyPlan(hookline, context.Sink, accountId, options.BatchEvents, 1, context.Label("S1")), options, context.Output, context.CancellationToken);
             var window = await metrics;
             context.Report.S1 = new ThroughputResult(
                 options.BatchEvents, run.Events, run.Deliveries, run.Seconds, run.DeliveriesPerSecond, run.ReceivedPerSecond, run.RecordedPerSecond,

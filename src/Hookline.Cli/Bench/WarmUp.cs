@@ -34,7 +34,7 @@ internal static class WarmUp
                 var compiling = JitInfo.GetCompilationTime();
                 var methods = JitInfo.GetCompiledMethodCount();
                 var started = Stopwatch.GetTimestamp();
-                await SteadyRun.RunAsync(new SteadyPlan(hookline, context.Sink, accountId, options.BatchEvents, 1, context.Label("warm-up")), options, context.Output);
+                await SteadyRun.RunAsync(new SteadyPlan(hookline, context.Sink, accountId, options.BatchEvents, 1, context.Label("warm-up")), options, context.Output, context.CancellationToken);
                 var share = (JitInfo.GetCompilationTime() - compiling) / Stopwatch.GetElapsedTime(started);
                 context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    warm-up round {round}: the JIT compiled {JitInfo.GetCompiledMethodCount() - methods:N0} methods, {share:P1} of the time"));
                 if (share <= SettledShare || context.Options.Quick)
