@@ -32,7 +32,7 @@ public sealed class ClosedLoopLoadTests
         {
             using var client = new PlatformClient(new Uri($"http://127.0.0.1:{port}"));
             var ledger = new EventLedger();
-            var load = new ClosedLoopLoad(client, "{}"u8.ToArray(), EventsPerRequest, batch: true, ledger, new LatencySamples());
+            var load = new ClosedLoopLoad(client, "{}"u8.ToArray(), EventsPerRequest, ledger, new LatencySamples());
             using var stop = new CancellationTokenSource();
             var running = load.RunAsync(2, () => load.EventsSent, 100, stop.Token);
 
@@ -67,7 +67,7 @@ public sealed class ClosedLoopLoadTests
         {
             using var client = new PlatformClient(new Uri($"http://127.0.0.1:{port}"));
             var ledger = new EventLedger();
-            var load = new ClosedLoopLoad(client, "{}"u8.ToArray(), 5, batch: true, ledger, new LatencySamples());
+            var load = new ClosedLoopLoad(client, "{}"u8.ToArray(), 5, ledger, new LatencySamples());
             using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
             await load.RunAsync(1, () => load.EventsSent, 100, stop.Token);
 

@@ -29,7 +29,7 @@ internal static class BacklogScenario
             var accountId = await context.AccountWithWebhooksAsync(api, [sink.Url(0)]);
             using var client = new PlatformClient(api.BaseAddress);
             var batch = Math.Min(EventsPerRequest, options.Backlog);
-            var load = new ClosedLoopLoad(client, BenchPayload.Request(accountId, batch), batch, batch: true, ledger, new LatencySamples());
+            var load = new ClosedLoopLoad(client, BenchPayload.Request(accountId, batch), batch, ledger, new LatencySamples());
             var started = Stopwatch.GetTimestamp();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
             await using (Progress.Start(context.Output, context.Label("S5 queue"), () => $"queued {ledger.Deliveries,10:N0} / {options.Backlog:N0}  {ledger.Deliveries / Math.Max(0.001, Ticks.SinceSeconds(started)),8:N0}/s  rss {api.SampleRss() / 1e6:N0} MB"))

@@ -8,7 +8,7 @@ namespace Hookline.Cli.Bench;
 /// grows rather than the steady pipeline; with it, the queue is always deep enough to keep every stage busy.
 /// <paramref name="eventsPerRequest"/> is how many events <paramref name="body"/> holds.
 /// </summary>
-internal sealed class ClosedLoopLoad(PlatformClient client, byte[] body, int eventsPerRequest, bool batch, EventLedger ledger, LatencySamples acks)
+internal sealed class ClosedLoopLoad(PlatformClient client, byte[] body, int eventsPerRequest, EventLedger ledger, LatencySamples acks)
 {
     private long _inFlight;
 
@@ -51,7 +51,7 @@ internal sealed class ClosedLoopLoad(PlatformClient client, byte[] body, int eve
             try
             {
                 // Not cancelled by stop: a request cut off by the bench itself would count as ambiguous.
-                accepted = await client.IngestAsync(body, batch, CancellationToken.None);
+                accepted = await client.IngestAsync(body, batch: true, CancellationToken.None);
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
             {

@@ -36,7 +36,7 @@ internal static class CrashScenario
             sink.Reset();
             var ledger = new EventLedger();
             using var client = new PlatformClient(server.BaseAddress);
-            var load = new ClosedLoopLoad(client, BenchPayload.Request(accountId, options.BatchEvents), options.BatchEvents, batch: true, ledger, new LatencySamples());
+            var load = new ClosedLoopLoad(client, BenchPayload.Request(accountId, options.BatchEvents), options.BatchEvents, ledger, new LatencySamples());
             long Outstanding() => load.EventsSent - sink.Total;
             var phase = TimeSpan.FromTicks(Math.Max(options.Duration.Ticks / 2, TimeSpan.FromSeconds(options.Quick ? 1.5 : 3).Ticks));
 

@@ -50,7 +50,7 @@ internal static class SteadyRun
         var ledger = new EventLedger();
         var acks = new LatencySamples();
         using var client = new PlatformClient(plan.Hookline.BaseAddress);
-        var load = new ClosedLoopLoad(client, BenchPayload.Request(plan.AccountId, plan.EventsPerRequest), plan.EventsPerRequest, batch: true, ledger, acks);
+        var load = new ClosedLoopLoad(client, BenchPayload.Request(plan.AccountId, plan.EventsPerRequest), plan.EventsPerRequest, ledger, acks);
         long Received() => sink.ReceivedBelow(plan.HealthyWebhooks);
         long Outstanding() => (load.EventsSent * plan.HealthyWebhooks) - Received();
 

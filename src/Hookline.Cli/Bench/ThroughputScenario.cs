@@ -47,7 +47,7 @@ internal static class ThroughputScenario
             var accountId = await context.AccountWithWebhooksAsync(hookline, []);
             var ledger = new EventLedger(trackIds: false);
             using var client = new PlatformClient(hookline.BaseAddress);
-            var load = new ClosedLoopLoad(client, BenchPayload.Request(accountId, options.BatchEvents), options.BatchEvents, batch: true, ledger, new LatencySamples());
+            var load = new ClosedLoopLoad(client, BenchPayload.Request(accountId, options.BatchEvents), options.BatchEvents, ledger, new LatencySamples());
             var writer = WriterLoad.MeasureAsync(hookline.BaseAddress, TimeSpan.FromSeconds(warmup), duration);
             await using var timeline = new Timeline(() => ledger.Events, () => null);
             double end;
