@@ -103,11 +103,10 @@ internal static class BenchCommand
     private static void Interrupt(PosixSignalContext signal, CancellationTokenSource interrupt)
     {
         signal.Cancel = true;
-        var code = signal.Signal == PosixSignal.SIGTERM ? 143 : BenchRunner.Interrupted;
         if (interrupt.IsCancellationRequested)
         {
             Console.Error.WriteLine("hookline bench: quitting at once.");
-            Environment.Exit(code);
+            Environment.Exit(BenchRunner.Interrupted);
         }
 
         Console.Error.WriteLine("hookline bench: interrupted; stopping and cleaning up (again to quit at once).");
