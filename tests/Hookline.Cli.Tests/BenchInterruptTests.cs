@@ -48,7 +48,8 @@ public sealed class BenchInterruptTests(ITestOutputHelper output) : IDisposable
             }
 
             // Two minutes of S2 were asked for; it stops well inside them.
-            await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+            using var stopped = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(stopped.Token);
         }
         finally
         {

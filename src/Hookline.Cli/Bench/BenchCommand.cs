@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using System.Runtime.InteropServices;
 
 namespace Hookline.Cli.Bench;
@@ -12,26 +11,24 @@ internal static class BenchCommand
         var store = new Option<string>("--store") { Description = "sqlite (default), postgres or both.", DefaultValueFactory = _ => "sqlite" };
         store.AcceptOnlyFromAmong("sqlite", "postgres", "both");
         var postgres = new Option<string?>("--postgres") { Description = "Npgsql connection string of a server the bench may create databases on (default: start a throwaway cluster from the machine's PostgreSQL binaries)." };
-        var duration = new Option<string?>("--duration") { Description = $"Seconds per measured phase, {BenchArguments.MinSeconds:0}–{BenchArguments.MaxSeconds:0} (default 15; 2 with --quick)." };
+        // Every value is checked before anything starts, by the option's own parser: a typo must not cost a fifteen-minute
+        // run, or be quietly replaced by something else and reported as though it had been asked for.
+        var duration = Parsed("--duration", $"Seconds per measured phase, {BenchArguments.MinSeconds:0}–{BenchArguments.MaxSeconds:0} (default 15; 2 with --quick).", BenchArguments.Seconds);
         var quick = new Option<bool>("--quick") { Description = "Smoke run: seconds per phase, small sizes." };
-        var backlog = new Option<string?>("--backlog") { Description = $"Deliveries queued for S5, at most {BenchArguments.MaxBacklog:N0} (default 1,000,000; 2,000 with --quick)." };
+        var backlog = Parsed("--backlog", $"Deliveries queued for S5, at most {BenchArguments.MaxBacklog:N0} (default 1,000,000; 2,000 with --quick).", text => BenchArguments.Count("--backlog", text, 1, BenchArguments.MaxBacklog));
         var output = new Option<string?>("--out") { Description = "Write the results as JSON to this file (its directory must exist)." };
-        var concurrency = new Option<string?>("--concurrency") { Description = $"Connections to the sink: S0's loops and Delivery:MaxConcurrencyPerWebhook, 1–{BenchArguments.MaxConcurrency:N0} (default 16)." };
-        var scenarios = new Option<string?>("--scenarios") { Description = "Comma-separated subset of S0,S1,S2,S3,S4,S5,S6, e.g. S0,S1,S5 (default all)." };
-        var fanOut = new Option<string?>("--fanout") { Description = $"S3 webhook counts, each 1–{Sink.MaxWebhooks:N0} (default 10,100,1000; 10,100 with --quick)." };
-        var rates = new Option<string?>("--rates") { Description = $"S2 events per second, each 1–{BenchArguments.MaxRate:N0} (default 1000,5000; 200,1000 with --quick)." };
-        var window = new Option<string?>("--window") { Description = $"Deliveries sent but not yet received that the steady scenarios' load generator allows, 1–{BenchArguments.MaxWindow:N0} (default 5000; 2000 with --quick)." };
-
-        // Every value is checked before anything starts: a typo must not cost a fifteen-minute run, or be quietly
-        // replaced by something else and reported as though it had been asked for.
-        duration.Validators.Add(result => Check(result, text => BenchArguments.Seconds(text).Error));
-        backlog.Validators.Add(result => Check(result, text => BenchArguments.Count("--backlog", text, 1, BenchArguments.MaxBacklog).Error));
-        concurrency.Validators.Add(result => Check(result, text => BenchArguments.Count("--concurrency", text, 1, BenchArguments.MaxConcurrency).Error));
-        window.Validators.Add(result => Check(result, text => BenchArguments.Count("--window", text, 1, BenchArguments.MaxWindow).Error));
-        scenarios.Validators.Add(result => Check(result, text => BenchArguments.Scenarios(text).Error));
-        fanOut.Validators.Add(result => Check(result, text => BenchArguments.Counts("--fanout", text, 1, Sink.MaxWebhooks).Error));
-        rates.Validators.Add(result => Check(result, text => BenchArguments.Counts("--rates", text, 1, BenchArguments.MaxRate).Error));
-        output.Validators.Add(result => Check(result, BenchArguments.OutputError));
+        output.Validators.Add(result =>
+        {
+            if (BenchArguments.OutputError(result.GetValueOrDefault<string?>()) is { } error)
+            {
+                result.AddError(error);
+            }
+        });
+        var concurrency = Parsed("--concurrency", $"Connections to the sink: S0's loops and Delivery:MaxConcurrencyPerWebhook, 1–{BenchArguments.MaxConcurrency:N0} (default 16).", text => BenchArguments.Count("--concurrency", text, 1, BenchArguments.MaxConcurrency));
+        var scenarios = Parsed("--scenarios", "Comma-separated subset of S0,S1,S2,S3,S4,S5,S6, e.g. S0,S1,S5 (default all).", BenchArguments.Scenarios);
+        var fanOut = Parsed("--fanout", $"S3 webhook counts, each 1–{Sink.MaxWebhooks:N0} (default 10,100,1000; 10,100 with --quick).", text => BenchArguments.Counts("--fanout", text, 1, Sink.MaxWebhooks));
+        var rates = Parsed("--rates", $"S2 events per second, each 1–{BenchArguments.MaxRate:N0} (default 1000,5000; 200,1000 with --quick).", text => BenchArguments.Counts("--rates", text, 1, BenchArguments.MaxRate));
+        var window = Parsed("--window", $"Deliveries sent but not yet received that the steady scenarios' load generator allows, 1–{BenchArguments.MaxWindow:N0} (default 5000; 2000 with --quick).", text => BenchArguments.Count("--window", text, 1, BenchArguments.MaxWindow));
 
         var command = new Command("bench", "Benchmark Hookline against a loopback sink: throughput, latency, fan-out, isolation, backlog, crash (S0–S6).")
         {
@@ -53,37 +50,37 @@ internal static class BenchCommand
             };
             if (parse.GetValue(duration) is { } seconds)
             {
-                options = options with { Duration = TimeSpan.FromSeconds(BenchArguments.Seconds(seconds).Value!.Value) };
+                options = options with { Duration = TimeSpan.FromSeconds(seconds) };
             }
 
             if (parse.GetValue(backlog) is { } queued)
             {
-                options = options with { Backlog = BenchArguments.Count("--backlog", queued, 1, BenchArguments.MaxBacklog).Value!.Value };
+                options = options with { Backlog = queued };
             }
 
             if (parse.GetValue(concurrency) is { } connections)
             {
-                options = options with { Concurrency = BenchArguments.Count("--concurrency", connections, 1, BenchArguments.MaxConcurrency).Value!.Value };
+                options = options with { Concurrency = connections };
             }
 
             if (parse.GetValue(scenarios) is { } names)
             {
-                options = options with { Scenarios = BenchArguments.Scenarios(names).Names! };
+                options = options with { Scenarios = names };
             }
 
             if (parse.GetValue(fanOut) is { } counts)
             {
-                options = options with { FanOut = BenchArguments.Counts("--fanout", counts, 1, Sink.MaxWebhooks).Values! };
+                options = options with { FanOut = counts };
             }
 
             if (parse.GetValue(rates) is { } perSecond)
             {
-                options = options with { Rates = BenchArguments.Counts("--rates", perSecond, 1, BenchArguments.MaxRate).Values! };
+                options = options with { Rates = perSecond };
             }
 
             if (parse.GetValue(window) is { } outstanding)
             {
-                options = options with { Window = BenchArguments.Count("--window", outstanding, 1, BenchArguments.MaxWindow).Value!.Value };
+                options = options with { Window = outstanding };
             }
 
             var arguments = CommandLine(parse.Tokens.Select(t => t.Value).ToList());
@@ -114,14 +111,22 @@ internal static class BenchCommand
         _ = interrupt.CancelAsync();
     }
 
-    /// <summary>The option's value as typed goes to <paramref name="check"/>, whose error, if any, becomes the option's.</summary>
-    private static void Check(OptionResult result, Func<string, string?> check)
-    {
-        if (check(result.GetValueOrDefault<string?>() ?? "") is { } error)
+    /// <summary>An option read by <paramref name="parse"/>, whose error, if any, is the option's: parsed once, for the check and the run alike.</summary>
+    private static Option<T> Parsed<T>(string name, string description, Func<string, (T Value, string? Error)> parse)
+        => new(name)
         {
-            result.AddError(error);
-        }
-    }
+            Description = description,
+            CustomParser = result =>
+            {
+                var (value, error) = parse(result.Tokens.Count > 0 ? result.Tokens[0].Value : "");
+                if (error is not null)
+                {
+                    result.AddError(error);
+                }
+
+                return value;
+            },
+        };
 
     /// <summary>The command as typed, for the report; a connection string may hold a password, so it is not repeated.</summary>
     private static string CommandLine(List<string> tokens)
